@@ -1,0 +1,50 @@
+# Onward: `make demo` runs the product, `make test` runs its tests (real Kafka, real PostgreSQL).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+RUN := $(CURDIR)/.run
+KAFKA_PORT ?= 9092
+PG_PORT ?= 5544
+STACK_ENV := ONWARD_PG_URL=postgresql://postgres@127.0.0.1:$(PG_PORT)/postgres \
+             KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) ONWARD_RUN_DIR=$(RUN)
+
+.PHONY: install infra up down demo test test-unit bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+## install: Python venv, Kafka jars (Maven Central), PostgreSQL (Debian); a second run downloads nothing
+install: $(VENV)/.installed
+	deploy/local/kafka.sh install
+	deploy/local/postgres.sh install
+
+infra: install
+	deploy/local/postgres.sh start $(RUN)/postgres $(PG_PORT)
+	deploy/local/kafka.sh start $(RUN)/kafka $(KAFKA_PORT)
+
+## up: Kafka, Postgres and the three services in the background, on 8001/8002/8003
+up: infra
+	$(STACK_ENV) $(VENV)/bin/onward stack up
+
+## down: stop everything `make up` started
+down:
+	-@[ -x $(VENV)/bin/onward ] && $(STACK_ENV) $(VENV)/bin/onward stack down
+	deploy/local/kafka.sh stop $(RUN)/kafka
+	deploy/local/postgres.sh stop $(RUN)/postgres
+
+## demo: set-up, make up, submit a synthetic Year 13 cohort and print where each leaver went
+demo: up
+	$(STACK_ENV) $(VENV)/bin/onward demo
+
+## test: the whole suite (unit, integration, end to end) against real Kafka and PostgreSQL
+test: install
+	$(VENV)/bin/pytest -q -ra
+
+test-unit: install
+	$(VENV)/bin/pytest -q tests/unit
+
+clean: down
+	rm -rf $(RUN)

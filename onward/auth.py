@@ -1,0 +1,91 @@
+"""Bearer JWT authentication and the role/scope rules every endpoint applies.
+
+Locally tokens are HS256 signed with ONWARD_JWT_SECRET (PyJWT). Only the expected algorithm is
+accepted, so `alg: none` and algorithm-confusion tokens fail. Scope claims: `laestab` for a
+school, `la` for LA staff, `ncs_area` for an NCS adviser.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from onward.la_data import local_authorities, ncs_areas
+
+Role = Literal["school", "la_staff", "ncs_adviser", "admin"]
+ROLES: tuple[str, ...] = ("school", "la_staff", "ncs_adviser", "admin")
+SCOPE_CLAIM = {"school": "laestab", "la_staff": "la", "ncs_adviser": "ncs_area"}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    sub: str
+    role: str
+    laestab: str | None = None
+    la: str | None = None
+    ncs_area: str | None = None
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def issue_token(secret: str, *, role: str, sub: str | None = None, laestab: str | None = None,
+                la: str | None = None, ncs_area: str | None = None, ttl_seconds: int = 8 * 3600) -> str:
+    now = int(time.time())
+    claims = {"sub": sub or f"dev-{role}", "role": role, "iat": now, "exp": now + ttl_seconds}
+    for name, value in (("laestab", laestab), ("la", la), ("ncs_area", ncs_area)):
+        if value is not None:
+            claims[name] = value
+    principal_from_claims(claims)  # refuse to mint a token the services would reject
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def principal_from_claims(claims: dict) -> Principal:
+    role, sub = claims.get("role"), claims.get("sub")
+    if role not in ROLES or not isinstance(sub, str) or not sub:
+        raise InvalidToken("token needs a sub and a role of " + ", ".join(ROLES))
+    scope = SCOPE_CLAIM.get(role)
+    value = claims.get(scope) if scope else None
+    if role == "school" and not (isinstance(value, str) and len(value) == 7 and value.isdigit()):
+        raise InvalidToken("a school token needs a 7-digit laestab claim")
+    if role == "la_staff" and value not in local_authorities():
+        raise InvalidToken("an LA staff token needs an la claim with a DfE LA code")
+    if role == "ncs_adviser" and value not in ncs_areas():
+        raise InvalidToken("an NCS adviser token needs an ncs_area claim naming a region")
+    return Principal(sub=sub, role=role, **({scope: value} if scope else {}))
+
+
+def decode_token(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"invalid token: {exc}") from None
+    return principal_from_claims(claims)
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def authenticated(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return decode_token(request.app.state.settings.jwt_secret.get_secret_value(), creds.credentials)
+    except InvalidToken as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+def require(*roles: str):
+    """Dependency: the caller is authenticated and holds one of `roles` (else 403)."""
+
+    def check(principal: Principal = Depends(authenticated)) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(403, f"role {principal.role} may not do this")
+        return principal
+
+    return check

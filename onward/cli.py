@@ -1,0 +1,102 @@
+"""The `onward` command (typer): development tokens, running processes, the local stack and the demo."""
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import typer
+
+from onward.auth import issue_token
+from onward.settings import Settings
+
+app = typer.Typer(help="Onward: Year 13 leavers from school to LA to the National Careers Service.",
+                  no_args_is_help=True)
+stack_app = typer.Typer(help="The three services in the background (used by make up / make down).")
+app.add_typer(stack_app, name="stack")
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5544/postgres"
+
+
+def _pg_url() -> str:
+    return os.environ.get("ONWARD_PG_URL", DEFAULT_PG)
+
+
+@app.command()
+def token(role: str = typer.Option(..., help="school, la_staff, ncs_adviser or admin"),
+          laestab: str = typer.Option(None, help="school scope: 7-digit LAESTAB"),
+          la: str = typer.Option(None, help="LA staff scope: DfE 3-digit LA code"),
+          ncs_area: str = typer.Option(None, "--ncs-area", help="adviser scope: region name, e.g. 'East Midlands'"),
+          sub: str = typer.Option(None, help="subject (user id); defaults to dev-<role>"),
+          ttl: int = typer.Option(8 * 3600, help="lifetime in seconds")) -> None:
+    """Print a development bearer token signed with ONWARD_JWT_SECRET (the services' secret)."""
+    try:
+        typer.echo(issue_token(Settings().jwt_secret.get_secret_value(), role=role, sub=sub, laestab=laestab, la=la,
+                               ncs_area=ncs_area, ttl_seconds=ttl))
+    except Exception as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command()
+def serve(service: str, process: str, port: int = typer.Option(None)) -> None:
+    """Run one process of a service in the foreground: api, worker or relay."""
+    from onward.processes import serve as run
+
+    run(service, process, Settings(), port)
+
+
+@app.command()
+def prepare() -> None:
+    """Create the databases, apply migrations and create the Kafka topics."""
+    from onward.processes import prepare as run
+
+    s = Settings()
+    urls = asyncio.run(run(_pg_url(), s.kafka_bootstrap_servers, s.topic_partitions))
+    typer.echo("prepared: " + ", ".join(urls))
+
+
+def _stack():
+    from onward.processes import SERVICES
+    from onward.db import with_database
+    from onward.stack import Stack
+
+    s = Settings()
+    return Stack(Path(s.run_dir).resolve(), {n: with_database(_pg_url(), v.database()) for n, v in SERVICES.items()},
+                 s.kafka_bootstrap_servers)
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Prepare, start every process and wait until each API answers /readyz."""
+    prepare()
+    st = _stack()
+    try:
+        st.up()
+    except RuntimeError as exc:
+        typer.echo(f"stack failed to start: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("ready: school_exit http://127.0.0.1:8001  la_tracker http://127.0.0.1:8002  "
+               "ncs_referral http://127.0.0.1:8003  (API docs at /docs)")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop every process `stack up` started."""
+    _stack().down()
+    typer.echo("services stopped")
+
+
+@app.command()
+def demo(size: int = typer.Option(12), seed: int = typer.Option(2026), wait: float = typer.Option(20.0)) -> None:
+    """Submit a synthetic Year 13 cohort to the running stack and print where each leaver went."""
+    from onward.demo import run_demo
+
+    raise typer.Exit(run_demo(size, seed, wait))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

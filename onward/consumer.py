@@ -1,0 +1,44 @@
+"""Idempotent consumer: an event's effect and its `(consumer, event_id)` row commit together.
+
+Delivering an event twice (redelivery after a crash, a replayed topic, a duplicate publish) finds
+the row and does nothing. Errors split in two: infrastructure errors are retried until they pass
+(the event is never acked meanwhile), anything else makes the record poison and sends it to the DLQ.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from schemas.envelope import Envelope
+
+Effect = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+)
+
+
+class Rejected(Exception):
+    """A well-formed event that the rules refuse (e.g. a referral without consent): it goes to the DLQ."""
+
+
+async def process_once(pool: asyncpg.Pool, consumer: str, event: Envelope, effect: Effect) -> bool:
+    """Run `effect` exactly once per (consumer, event_id); return False for a duplicate."""
+    async with pool.acquire() as conn, conn.transaction():
+        fresh = await conn.fetchval(
+            "insert into processed_events (consumer, event_id) values ($1, $2) on conflict do nothing returning true",
+            consumer, event.event_id,
+        )
+        if not fresh:
+            return False
+        await effect(conn, event)
+    return True

@@ -1,0 +1,83 @@
+"""asyncpg pools and plain-SQL migrations (numbered files, applied once, under an advisory lock)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+PLUMBING_MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 7_362_001  # any constant: serialises concurrent migrators of one database
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60)
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(url)
+    await _init_connection(conn)
+    return conn
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+async def ensure_database(server_url: str, database: str) -> str:
+    """Create the database if it does not exist; return its URL."""
+    conn = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        exists = await conn.fetchval("select 1 from pg_database where datname = $1", database)
+        if not exists:
+            try:
+                await conn.execute(f'create database "{database}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass
+    finally:
+        await conn.close()
+    return with_database(server_url, database)
+
+
+async def drop_database(server_url: str, database: str) -> None:
+    conn = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        await conn.execute(f'drop database if exists "{database}" with (force)')
+    finally:
+        await conn.close()
+
+
+def _migration_files(service_dir: Path) -> list[tuple[str, Path]]:
+    files = [(f"onward/{p.name}", p) for p in sorted(PLUMBING_MIGRATIONS.glob("*.sql"))]
+    files += [(p.name, p) for p in sorted(service_dir.glob("*.sql"))]
+    return files
+
+
+async def migrate(url: str, service_migrations: Path) -> list[str]:
+    """Apply the shared plumbing migrations, then the service's own, each once; return what ran."""
+    conn = await asyncpg.connect(url)
+    applied: list[str] = []
+    try:
+        await conn.execute("select pg_advisory_lock($1)", _MIGRATION_LOCK)
+        await conn.execute(
+            "create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())"
+        )
+        done = {r["name"] for r in await conn.fetch("select name from schema_migrations")}
+        for name, path in _migration_files(service_migrations):
+            if name in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(path.read_text())
+                await conn.execute("insert into schema_migrations (name) values ($1)", name)
+            applied.append(name)
+        await conn.execute("select pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    finally:
+        await conn.close()
+    return applied

@@ -1,0 +1,83 @@
+"""The FastAPI app every service shares: health, readiness, metrics and one JSON error format."""
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from onward.db import create_pool
+from onward.kafka_admin import kafka_reachable
+from onward.settings import Settings
+
+HTTP_LATENCY = Histogram("onward_http_request_seconds", "HTTP request latency", ["method", "route", "status"])
+
+
+def field_errors(exc: RequestValidationError) -> list[dict]:
+    """Each bad field by name (dotted path without the 'body' prefix), with a message; never the input."""
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        msg = err.get("msg", "invalid")
+        out.append({"field": ".".join(loc) or "body", "message": msg.removeprefix("Value error, ")})
+    return out
+
+
+def create_app(service: str, settings: Settings, *, title: str, description: str,
+               on_startup: Callable | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.pool = await create_pool(settings.database_url, settings.db_pool_max)
+        if on_startup:
+            await on_startup(app)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": field_errors(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.middleware("http")
+    async def _timing(request: Request, call_next):
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        HTTP_LATENCY.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).observe(
+            time.perf_counter() - start)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"status": "alive", "service": service}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        checks = {"database": False, "kafka": False}
+        try:
+            checks["database"] = await request.app.state.pool.fetchval("select true", timeout=3)
+        except Exception:
+            pass
+        checks["kafka"] = await kafka_reachable(settings.kafka_bootstrap_servers)
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

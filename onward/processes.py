@@ -1,0 +1,93 @@
+"""What runs where: each service's port, migrations and processes (HTTP API, stream worker, outbox relay)."""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from onward import logs
+from onward.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+    has_worker: bool = True
+
+    @property
+    def migrations(self) -> Path:
+        return ROOT / "services" / self.name / "migrations"
+
+    @property
+    def processes(self) -> tuple[str, ...]:
+        return ("api", "worker", "relay") if self.has_worker else ("api", "relay")
+
+    def database(self, prefix: str = "onward") -> str:
+        return f"{prefix}_{self.name}"
+
+
+SERVICES: dict[str, Service] = {
+    s.name: s for s in (Service("school_exit", 8001), Service("la_tracker", 8002), Service("ncs_referral", 8003))
+}
+
+
+def serve(service: str, process: str, settings: Settings, port: int | None = None) -> None:
+    """Run one process of a service in the foreground (what `onward serve` and the stack start)."""
+    spec = SERVICES[service]
+    logs.configure(f"{service}.{process}", settings.log_level)
+    if process == "api":
+        import uvicorn
+
+        app = importlib.import_module(f"services.{service}.api").build_app(settings)
+        uvicorn.run(app, host="127.0.0.1", port=port or spec.port, log_config=None, access_log=False)
+    elif process == "worker":
+        from onward.stream import run_worker
+
+        run_worker(importlib.import_module(f"services.{service}.worker").build_worker(settings))
+    elif process == "relay":
+        asyncio.run(run_relay(settings))
+    else:
+        raise ValueError(f"unknown process {process!r}: api, worker or relay")
+
+
+async def run_relay(settings: Settings) -> None:
+    """The outbox relay, restarted after any connection loss (Postgres or Kafka restarts)."""
+    from onward.db import create_pool
+    from onward.outbox import OutboxRelay, kafka_producer
+
+    while True:
+        pool = producer = None
+        try:
+            pool = await create_pool(settings.database_url, 4)
+            producer = kafka_producer(settings.kafka_bootstrap_servers)
+            await producer.start()
+            relay = OutboxRelay(pool, producer, batch_size=settings.relay_batch_size,
+                                poll_seconds=settings.relay_poll_seconds)
+            await relay.run(settings.database_url)
+        except Exception as exc:
+            log.warning("relay stopped; restarting", extra={"error": type(exc).__name__})
+            await asyncio.sleep(1)
+        finally:
+            if producer is not None:
+                await producer.stop()
+            if pool is not None:
+                pool.terminate()
+
+
+async def prepare(server_url: str, bootstrap: str, partitions: int, prefix: str = "onward") -> dict[str, str]:
+    """Create each service's database, apply migrations and create topics; return the database URLs."""
+    from onward.db import ensure_database, migrate
+    from onward.kafka_admin import ensure_topics
+
+    urls = {}
+    for spec in SERVICES.values():
+        urls[spec.name] = await ensure_database(server_url, spec.database(prefix))
+        await migrate(urls[spec.name], spec.migrations)
+    await ensure_topics(bootstrap, partitions)
+    return urls

@@ -1,0 +1,44 @@
+"""One settings class for every process, read from the environment (pydantic-settings)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only secrets; Settings refuses them when ONWARD_ENV=production.
+DEV_JWT_SECRET = "onward-development-jwt-secret-not-for-production"
+DEV_PERSON_KEY_SECRET = "onward-development-person-key-secret"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = Field("development", validation_alias="ONWARD_ENV")
+    # The service's own database (each service owns one; never another's tables).
+    database_url: str = Field("postgresql://postgres@127.0.0.1:5544/postgres", validation_alias="DATABASE_URL")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    jwt_secret: SecretStr = Field(SecretStr(DEV_JWT_SECRET), validation_alias="ONWARD_JWT_SECRET")
+    person_key_secret: SecretStr = Field(SecretStr(DEV_PERSON_KEY_SECRET), validation_alias="ONWARD_PERSON_KEY_SECRET")
+    topic_partitions: int = Field(6, validation_alias="ONWARD_TOPIC_PARTITIONS")
+    log_level: str = Field("INFO", validation_alias="ONWARD_LOG_LEVEL")
+    # The relay wakes on LISTEN/NOTIFY; this slow poll only covers a missed notification.
+    relay_poll_seconds: float = Field(5.0, validation_alias="ONWARD_RELAY_POLL_SECONDS")
+    relay_batch_size: int = Field(500, validation_alias="ONWARD_RELAY_BATCH_SIZE")
+    db_pool_max: int = Field(10, validation_alias="ONWARD_DB_POOL_MAX")
+    run_dir: str = Field(".run", validation_alias=AliasChoices("ONWARD_RUN_DIR"))
+
+    @model_validator(mode="after")
+    def _no_development_secrets_in_production(self) -> "Settings":
+        if self.env == "production":
+            if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+                raise ValueError("ONWARD_JWT_SECRET must be set in production")
+            if self.person_key_secret.get_secret_value() == DEV_PERSON_KEY_SECRET:
+                raise ValueError("ONWARD_PERSON_KEY_SECRET must be set in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,138 @@
+"""faust-streaming workers: raw records in, idempotent effects, explicit acks, DLQ for poison.
+
+Acks are manual (`stream.noack()`): a record is acked only after its transaction committed (or it
+went to the DLQ), so faust's at_least_once commit never moves past an unprocessed record, even when
+the worker is cancelled mid-event. faust's exactly_once mode is deliberately not used (design.md).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import traceback
+from pathlib import Path
+
+import asyncpg
+import faust
+from prometheus_client import Counter
+
+from onward.consumer import TRANSIENT_ERRORS, Effect, Rejected, process_once
+from onward.db import create_pool
+from onward.settings import Settings
+from schemas.topics import PoisonMessage, decode, dlq_topic
+
+log = logging.getLogger(__name__)
+_PERSON_KEY = re.compile(rb"^[0-9a-f]{64}$")
+
+CONSUMED = Counter("onward_events_consumed_total", "Events consumed", ["consumer", "topic", "result"])
+
+
+class Resources:
+    """The worker's database pool, opened on first use inside faust's event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pool: asyncpg.Pool | None = None
+        self._lock = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        async with self._lock:
+            while self._pool is None:
+                try:
+                    self._pool = await create_pool(self.settings.database_url, self.settings.db_pool_max)
+                except TRANSIENT_ERRORS as exc:
+                    log.warning("database not reachable, retrying", extra={"error": type(exc).__name__})
+                    await asyncio.sleep(1)
+            return self._pool
+
+
+def make_app(service: str, settings: Settings) -> faust.App:
+    datadir = Path(settings.run_dir) / "faust" / service
+    datadir.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        f"onward-{service}",  # the consumer group: one per service
+        broker=[f"kafka://{s}" for s in settings.kafka_bootstrap_servers.split(",")],
+        web_enabled=False,
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        topic_disable_leader=True,
+        producer_acks=-1,
+        broker_commit_interval=0.5,
+        datadir=str(datadir),
+        autodiscover=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def consume(app: faust.App, topic_name: str, consumer: str, effect: Effect, resources: Resources) -> None:
+    """Register an agent that applies `effect` once per event of `topic_name`."""
+    source = app.topic(topic_name, key_type=bytes, value_type=bytes)
+    dlq = app.topic(dlq_topic(topic_name), key_type=bytes, value_type=bytes)
+
+    async def handle(event: faust.types.EventT) -> None:
+        msg = event.message
+        try:
+            decoded = decode(msg.topic, msg.value)
+            pool = await resources.pool()
+            fresh = await _retrying(lambda: process_once(pool, consumer, decoded, effect))
+            CONSUMED.labels(consumer, topic_name, "processed" if fresh else "duplicate").inc()
+        except (PoisonMessage, Rejected) as exc:
+            await _to_dlq(dlq, msg, consumer, str(exc))
+        except Exception as exc:  # a bug or unexpected data: park it, do not block the partition
+            # Exception texts can quote row values (personal data), so only the type and place are kept.
+            await _to_dlq(dlq, msg, consumer, f"unexpected {type(exc).__name__} at {_where(exc)}")
+
+    async def agent(stream: faust.StreamT) -> None:
+        manual = stream.noack()
+        async for event in manual.events():
+            await handle(event)
+            await manual.ack(event)
+
+    agent.__name__ = f"{consumer}_{topic_name.replace('.', '_').replace('-', '_')}"
+    app.agent(source, name=agent.__name__)(agent)
+
+
+def _where(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    return f"{Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else "unknown"
+
+
+async def _retrying(call):
+    delay = 0.2
+    while True:
+        try:
+            return await call()
+        except TRANSIENT_ERRORS as exc:
+            log.warning("transient failure, retrying", extra={"error": type(exc).__name__, "retry_in_s": delay})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5)
+
+
+async def _to_dlq(dlq: faust.TopicT, msg: faust.types.Message, consumer: str, reason: str) -> None:
+    # The key is kept only if it is a person key: a malformed producer's key might hold personal data.
+    key = msg.key if isinstance(msg.key, bytes) and _PERSON_KEY.match(msg.key) else None
+    headers = {
+        "dlq.reason": reason[:2000].encode(),
+        "dlq.consumer": consumer.encode(),
+        "dlq.source": f"{msg.topic}:{msg.partition}:{msg.offset}".encode(),
+    }
+    delay = 0.2
+    while True:
+        try:
+            fut = await dlq.send(key=key, value=msg.value if msg.value is not None else b"", headers=headers)
+            await fut
+            break
+        except Exception as exc:
+            log.warning("DLQ publish failed, retrying", extra={"error": type(exc).__name__})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5)
+    CONSUMED.labels(consumer, msg.topic, "dead_lettered").inc()
+    log.warning("record dead-lettered", extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
+                                               "reason": reason[:300]})
+
+
+def run_worker(app: faust.App) -> None:
+    from faust.worker import Worker
+
+    Worker(app, loglevel="WARNING", redirect_stdouts=False, override_logging=False).execute_from_commandline()

@@ -1,0 +1,127 @@
+"""Version 1 of Onward's events. A breaking change is a new `.v2` topic plus an upcaster, never an edit here."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.envelope import Envelope
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Destination(Part):
+    activity_code: str
+    status: Literal["confirmed", "intended"]
+    provider_ukprn: str | None = None
+
+
+class Send(Part):
+    ehcp: bool = False
+    sen_support: bool = False
+
+
+class Consent(Part):
+    share_with_ncs: bool = False
+    objects_to_sharing: bool = False
+    source: str | None = None
+    recorded_at: datetime | None = None
+
+
+class LeaverRegistered(Envelope):
+    """A school reported a leaver (or changed what it reported: `revision` > 1)."""
+
+    TOPIC = "school-exit.leaver-registered.v1"
+    event_type: Literal["LeaverRegistered"] = "LeaverRegistered"
+    schema_version: Literal[1] = 1
+    leaver_id: UUID
+    revision: int = 1
+    upn: str
+    uln: str | None = None
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    home_postcode: str
+    address_lines: list[str] = []
+    email: str | None = None
+    phone: str | None = None
+    school_laestab: str
+    nc_year: int
+    leaving_date: date
+    destination: Destination | None = None
+    send: Send = Send()
+    characteristics: list[str] = []
+    consent: Consent = Consent()
+
+
+class DestinationReported(Envelope):
+    """A school reported a leaver's destination after the leaver was registered."""
+
+    TOPIC = "school-exit.destination-reported.v1"
+    event_type: Literal["DestinationReported"] = "DestinationReported"
+    schema_version: Literal[1] = 1
+    leaver_id: UUID
+    school_laestab: str
+    destination: Destination
+
+
+class CaseStatusChanged(Envelope):
+    """An LA case was opened or changed status; feedback for the school that reported the leaver."""
+
+    TOPIC = "la-tracker.case-status-changed.v1"
+    event_type: Literal["CaseStatusChanged"] = "CaseStatusChanged"
+    schema_version: Literal[1] = 1
+    case_id: UUID
+    leaver_id: UUID | None = None
+    responsible_la: str
+    status: str
+    reason: str | None = None
+    activity_code: str | None = None
+
+
+class ReferralRequested(Envelope):
+    """An LA hands a young person to the NCS: the handoff fields only (data minimisation)."""
+
+    TOPIC = "la-tracker.referral-requested.v1"
+    event_type: Literal["ReferralRequested"] = "ReferralRequested"
+    schema_version: Literal[1] = 1
+    referral_id: UUID
+    case_id: UUID
+    responsible_la: str
+    ncs_area: str
+    reason: str
+    priority: int
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    email: str | None = None
+    phone: str | None = None
+    postcode_district: str
+    send_ehcp: bool = False
+    sen_support: bool = False
+    consent: Consent
+
+
+class ReferralWithdrawn(Envelope):
+    TOPIC = "la-tracker.referral-withdrawn.v1"
+    event_type: Literal["ReferralWithdrawn"] = "ReferralWithdrawn"
+    schema_version: Literal[1] = 1
+    referral_id: UUID
+    case_id: UUID
+    reason: str
+
+
+class ReferralOutcomeRecorded(Envelope):
+    """An NCS adviser's outcome: an activity (EET closes the case) or could-not-contact (back to the LA)."""
+
+    TOPIC = "ncs-referral.referral-outcome.v1"
+    event_type: Literal["ReferralOutcomeRecorded"] = "ReferralOutcomeRecorded"
+    schema_version: Literal[1] = 1
+    referral_id: UUID
+    case_id: UUID
+    outcome: Literal["activity", "could_not_contact"]
+    activity_code: str

@@ -1,0 +1,62 @@
+"""The topic registry: which event each topic carries, and the decoding every consumer shares."""
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from schemas.envelope import Envelope
+from schemas.events import (
+    CaseStatusChanged,
+    DestinationReported,
+    LeaverRegistered,
+    ReferralOutcomeRecorded,
+    ReferralRequested,
+    ReferralWithdrawn,
+)
+
+EVENTS: tuple[type[Envelope], ...] = (
+    LeaverRegistered,
+    DestinationReported,
+    CaseStatusChanged,
+    ReferralRequested,
+    ReferralWithdrawn,
+    ReferralOutcomeRecorded,
+)
+TOPICS: dict[str, type[Envelope]] = {e.TOPIC: e for e in EVENTS}
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+ALL_TOPICS: tuple[str, ...] = tuple(TOPICS) + tuple(dlq_topic(t) for t in TOPICS)
+
+
+class PoisonMessage(Exception):
+    """A record that can never be processed; it goes to the topic's DLQ with this reason."""
+
+
+def decode(topic: str, raw: bytes | None) -> Envelope:
+    model = TOPICS.get(topic)
+    if model is None:
+        raise PoisonMessage(f"no event is registered for topic {topic}")
+    if raw is None:
+        raise PoisonMessage("empty record value")
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PoisonMessage(f"value is not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise PoisonMessage("value is not a JSON object")
+    expected_type = model.model_fields["event_type"].default
+    if doc.get("event_type") != expected_type:
+        raise PoisonMessage(f"event_type {doc.get('event_type')!r} does not belong on {topic} (expects {expected_type})")
+    expected_version = model.model_fields["schema_version"].default
+    if doc.get("schema_version") != expected_version:
+        raise PoisonMessage(f"schema_version {doc.get('schema_version')!r} is not {expected_version} on {topic}")
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise PoisonMessage(f"invalid {expected_type}: {fields}") from None

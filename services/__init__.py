@@ -1,0 +1,1 @@
+"""Onward's three services; each owns its database and its Kafka consumer group."""

@@ -1,0 +1,111 @@
+"""Routing policy and case rules (domain.md section 5). Pure: standard library and NCCIS vocabulary only."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from schemas import nccis
+
+# Case statuses (design.md, fixed).
+AWAITING_CONFIRMATION, NOT_KNOWN, NEET = "awaiting_confirmation", "not_known", "neet"
+REFERRED_TO_NCS, SEND_CASELOAD, LEAVING_CARE = "referred_to_ncs", "send_caseload", "leaving_care"
+CLOSED, TRANSFERRED = "closed", "transferred"
+CASE_STATUSES = (AWAITING_CONFIRMATION, NOT_KNOWN, NEET, REFERRED_TO_NCS, SEND_CASELOAD, LEAVING_CARE, CLOSED,
+                 TRANSFERRED)
+OPEN_STATUSES = frozenset(CASE_STATUSES) - {CLOSED, TRANSFERRED}
+
+# Priority 1 comes first in the queue.
+_HIGHEST = frozenset({nccis.LOOKED_AFTER, nccis.CARE_LEAVER})
+_HIGH = frozenset({"120", "140", "170", "180"})  # teenage parent, carer, YOT, pregnant
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An LA's numbers (stored per LA in the database; these are the national defaults)."""
+
+    referral_delay_days: int = 0
+    confirmation_due_days: int = 30
+    consent_required: bool = True
+
+
+@dataclass(frozen=True)
+class YoungPerson:
+    """What routing needs to know about a reported leaver."""
+
+    nc_year: int
+    date_of_birth: date
+    leaving_date: date
+    activity_code: str | None = None
+    activity_status: str | None = None  # confirmed | intended
+    ehcp: bool = False
+    characteristics: frozenset[str] = field(default_factory=frozenset)
+    consent_to_ncs: bool = False
+    objects_to_sharing: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    open_case: bool
+    status: str | None
+    reason: str
+    refer: bool = False
+    refer_on: date | None = None
+    due_on: date | None = None
+
+
+def academic_age_next_september(born: date, left: date) -> int:
+    """Academic age (age on 31 August) for the academic year that starts on the 1 September after leaving."""
+    next_sept = date(left.year if left < date(left.year, 9, 1) else left.year + 1, 9, 1)
+    last_aug = next_sept - timedelta(days=1)
+    return last_aug.year - born.year - ((last_aug.month, last_aug.day) < (born.month, born.day))
+
+
+def priority(person: YoungPerson) -> int:
+    """1 = care leaver or looked after; 2 = other vulnerability or an EHC plan; 3 = everyone else."""
+    if person.characteristics & _HIGHEST:
+        return 1
+    if person.characteristics & _HIGH or person.ehcp:
+        return 2
+    return 3
+
+
+def _status_for_activity(code: str | None) -> str:
+    return NEET if code is not None and nccis.is_neet(code) else NOT_KNOWN
+
+
+def route(person: YoungPerson, policy: Policy, today: date) -> Decision:
+    """Decide what the LA does with a reported young person; every decision carries its reason."""
+    code, state = person.activity_code, person.activity_status
+    if code is not None and nccis.is_eet(code):
+        if state == "confirmed":
+            return Decision(False, None, "destination_confirmed")
+        return Decision(True, AWAITING_CONFIRMATION, "awaiting_confirmation",
+                        due_on=today + timedelta(days=policy.confirmation_due_days))
+    if code is not None and state == "confirmed" and not (nccis.is_neet(code) or nccis.is_not_known(code)):
+        # 260 gap year, 530 re-engagement, 710 custody: recorded, followed up at review, no case now.
+        return Decision(False, None, "activity_recorded")
+    status = _status_for_activity(code)
+    if person.ehcp:
+        return Decision(True, SEND_CASELOAD, "send_caseload")
+    if person.characteristics & _HIGHEST:
+        return Decision(True, LEAVING_CARE, "leaving_care")
+    if person.nc_year < 13 and academic_age_next_september(person.date_of_birth, person.leaving_date) < 18:
+        return Decision(True, status, "under_18")
+    if person.objects_to_sharing:
+        return Decision(True, status, "objects_to_sharing")
+    if policy.consent_required and not person.consent_to_ncs:
+        return Decision(True, status, "no_consent")
+    if policy.referral_delay_days > 0:
+        return Decision(True, status, "referral_delay", refer=True,
+                        refer_on=today + timedelta(days=policy.referral_delay_days))
+    return Decision(True, REFERRED_TO_NCS, "no_known_destination" if code is None else f"activity_{code}",
+                    refer=True, refer_on=today)
+
+
+def outcome_status(activity_code: str) -> tuple[str, str]:
+    """Case status and reason after an NCS outcome (domain.md 5.7)."""
+    if nccis.is_eet(activity_code):
+        return CLOSED, "ncs_outcome_eet"
+    if activity_code == nccis.CANNOT_BE_CONTACTED:
+        return NOT_KNOWN, "ncs_could_not_contact"
+    return _status_for_activity(activity_code), "ncs_outcome_not_eet"

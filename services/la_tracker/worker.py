@@ -1,0 +1,29 @@
+"""la_tracker's stream worker: school and NCS events in, cases and referrals out (via the outbox)."""
+from __future__ import annotations
+
+from datetime import date
+
+import faust
+
+from onward.settings import Settings
+from onward.stream import Resources, consume, make_app
+from schemas.events import DestinationReported, LeaverRegistered, ReferralOutcomeRecorded
+from services.la_tracker import handlers
+
+CONSUMER = "la_tracker"
+
+
+def build_worker(settings: Settings, clock=date.today) -> faust.App:
+    app = make_app("la_tracker", settings)
+    res = Resources(settings)
+    for topic, handler in ((LeaverRegistered.TOPIC, handlers.on_leaver_registered),
+                           (DestinationReported.TOPIC, handlers.on_destination_reported),
+                           (ReferralOutcomeRecorded.TOPIC, handlers.on_referral_outcome)):
+        consume(app, topic, CONSUMER, _with_today(handler, clock), res)
+    return app
+
+
+def _with_today(handler, clock):
+    async def effect(conn, event):
+        await handler(conn, event, today=clock())
+    return effect

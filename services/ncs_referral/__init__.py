@@ -1,0 +1,1 @@
+"""ncs_referral: the National Careers Service advisers' handoff queue."""

@@ -1,0 +1,122 @@
+"""ncs_referral HTTP API (design.md, fixed contract). Advisers see only their NCS area's referrals."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+from onward.audit import record_read
+from onward.auth import Principal, require
+from onward.http import create_app
+from onward.listing import Query as Where, order_by, page
+from onward.settings import Settings, get_settings
+from schemas import nccis
+from services.ncs_referral import domain, handlers, store
+
+router = APIRouter(prefix="/v1")
+adviser = require("ncs_adviser", "admin")
+SORTS = {"priority": "priority", "received_at": "received_at", "updated_at": "updated_at", "status": "status"}
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["phone", "email", "text", "letter", "visit", "other"]
+    outcome: Literal["reached", "no_answer", "left_message", "wrong_details", "refused"]
+    note: Note | None = None
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    activity_code: Annotated[str, AfterValidator(nccis.validate_activity_code)]
+    note: Note | None = None
+
+
+def _json(r) -> dict:
+    out = {k: (str(v) if isinstance(v, UUID) else v) for k, v in dict(r).items()}
+    for k in ("received_at", "updated_at"):
+        if out.get(k) is not None:
+            out[k] = out[k].isoformat()
+    out["waiting_seconds"] = int((datetime.now(timezone.utc) - r["received_at"]).total_seconds())
+    return out
+
+
+async def _own(conn, referral_id: UUID, who: Principal, *, for_update: bool = False, with_handoff: bool = False):
+    row = await store.get_referral(conn, referral_id, for_update=for_update, with_handoff=with_handoff)
+    # Another area's referral answers 404, so its existence is not disclosed.
+    if row is None or (who.role == "ncs_adviser" and row["ncs_area"] != who.ncs_area):
+        raise HTTPException(404, "referral not found")
+    return row
+
+
+@router.get("/referrals")
+async def list_referrals(request: Request, who: Principal = Depends(adviser),
+                         status: Annotated[str | None, Query()] = None,
+                         person_key: Annotated[str | None, Query(max_length=64)] = None,
+                         sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+                         page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
+    if status is not None and status not in domain.REFERRAL_STATUSES:
+        raise HTTPException(422, [{"field": "status", "message": f"status must be one of {', '.join(domain.REFERRAL_STATUSES)}"}])
+    where = Where()
+    if who.role == "ncs_adviser":
+        where.where("ncs_area = {}", who.ncs_area)
+    if status:
+        where.where("status = {}", status)
+    if person_key:
+        where.where("person_key = {}", person_key)
+    async with request.app.state.pool.acquire() as conn:
+        result = await page(conn, f"select {store.COLUMNS}", "from referrals", where,
+                            order_by(sort, SORTS, "priority", "referral_id"), page_no, page_size)
+    result["items"] = [_json(r) for r in result["items"]]
+    return result
+
+
+@router.get("/referrals/{referral_id}")
+async def get_referral(request: Request, referral_id: UUID, who: Principal = Depends(adviser)) -> dict:
+    async with request.app.state.pool.acquire() as conn:
+        row = await _own(conn, referral_id, who, with_handoff=True)
+        events = await store.timeline(conn, referral_id)
+        await record_read(conn, who, "referral", [referral_id], row["handoff"].keys())
+    out = _json(row)
+    out.pop("handoff"), out.pop("consent")
+    return {**out, "handoff": row["handoff"], "consent": row["consent"],
+            "timeline": [{"at": e["at"].isoformat(), "kind": e["kind"], "actor": e["actor"], **e["detail"]} for e in events]}
+
+
+async def _step(request: Request, referral_id: UUID, who: Principal, action) -> dict:
+    try:
+        async with request.app.state.pool.acquire() as conn, conn.transaction():
+            row = await _own(conn, referral_id, who, for_update=True)
+            await action(conn, row)
+            row = await store.get_referral(conn, referral_id)
+    except domain.NotAllowed as exc:
+        raise HTTPException(409, str(exc)) from None
+    return _json(row)
+
+
+@router.post("/referrals/{referral_id}/claim")
+async def claim(request: Request, referral_id: UUID, who: Principal = Depends(adviser)) -> dict:
+    return await _step(request, referral_id, who, lambda conn, row: handlers.claim(conn, row, who.sub))
+
+
+@router.post("/referrals/{referral_id}/contacts", status_code=201)
+async def contact(request: Request, referral_id: UUID, body: ContactIn, who: Principal = Depends(adviser)) -> dict:
+    return await _step(request, referral_id, who, lambda conn, row: handlers.record_contact(
+        conn, row, who.sub, body.method, body.outcome, body.note))
+
+
+@router.post("/referrals/{referral_id}/outcome")
+async def outcome(request: Request, referral_id: UUID, body: OutcomeIn, who: Principal = Depends(adviser)) -> dict:
+    return await _step(request, referral_id, who, lambda conn, row: handlers.record_outcome(
+        conn, row, who.sub, body.activity_code, body.note, uuid4()))
+
+
+def build_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = create_app("ncs_referral", settings, title="Onward ncs_referral",
+                     description="NCS handoff queue. Referral statuses: " + ", ".join(domain.REFERRAL_STATUSES))
+    app.include_router(router)
+    return app

@@ -1,0 +1,32 @@
+"""Referral lifecycle rules for NCS advisers. Standard library only."""
+from __future__ import annotations
+
+NEW, CLAIMED, IN_CONTACT, CLOSED, WITHDRAWN, RETURNED_TO_LA = (
+    "new", "claimed", "in_contact", "closed", "withdrawn", "returned_to_la")
+REFERRAL_STATUSES = (NEW, CLAIMED, IN_CONTACT, CLOSED, WITHDRAWN, RETURNED_TO_LA)
+OPEN = frozenset({NEW, CLAIMED, IN_CONTACT})
+WORKING = frozenset({CLAIMED, IN_CONTACT})
+
+HANDOFF_FIELDS = ("given_name", "family_name", "date_of_birth", "email", "phone", "postcode_district",
+                  "send_ehcp", "sen_support")
+
+
+class NotAllowed(Exception):
+    """The referral is not in a state that allows this step (HTTP 409)."""
+
+
+def check_claim(status: str, claimed_by: str | None, adviser: str) -> None:
+    """One adviser at a time: a new referral can be claimed; someone else's claim cannot be taken."""
+    if status == NEW:
+        return
+    if status in WORKING and claimed_by == adviser:
+        return
+    raise NotAllowed(f"referral is {status}" + (" by another adviser" if status in WORKING else ""))
+
+
+def check_working(status: str, claimed_by: str | None, adviser: str) -> None:
+    """Contacts and outcomes need the referral claimed by this adviser."""
+    if status not in WORKING:
+        raise NotAllowed(f"referral is {status}; claim it first" if status == NEW else f"referral is {status}")
+    if claimed_by != adviser:
+        raise NotAllowed("referral is claimed by another adviser")

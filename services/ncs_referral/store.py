@@ -1,0 +1,40 @@
+"""ncs_referral's SQL (asyncpg)."""
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+COLUMNS = ("referral_id, case_id, person_key, responsible_la, ncs_area, status, reason, priority, claimed_by,"
+           " status_reason, outcome_code, received_at, updated_at")
+
+
+async def insert_referral(conn: asyncpg.Connection, **values) -> bool:
+    cols = ", ".join(values)
+    params = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    inserted = await conn.fetchval(
+        f"insert into referrals ({cols}) values ({params}) on conflict (referral_id) do nothing returning true",
+        *values.values())
+    return bool(inserted)
+
+
+async def get_referral(conn, referral_id: UUID, *, for_update: bool = False, with_handoff: bool = False):
+    cols = COLUMNS + (", handoff, consent" if with_handoff else "")
+    return await conn.fetchrow(f"select {cols} from referrals where referral_id = $1"
+                               + (" for update" if for_update else ""), referral_id)
+
+
+async def update_referral(conn: asyncpg.Connection, referral_id: UUID, **changes) -> None:
+    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(changes, start=2))
+    await conn.execute(f"update referrals set {sets}, updated_at = now() where referral_id = $1",
+                       referral_id, *changes.values())
+
+
+async def add_timeline(conn: asyncpg.Connection, referral_id: UUID, kind: str, actor: str, detail: dict) -> None:
+    await conn.execute("insert into referral_timeline (referral_id, kind, actor, detail) values ($1, $2, $3, $4)",
+                       referral_id, kind, actor, detail)
+
+
+async def timeline(conn, referral_id: UUID):
+    return await conn.fetch("select at, kind, actor, detail from referral_timeline where referral_id = $1 order by id",
+                            referral_id)

@@ -1,0 +1,102 @@
+"""school_exit use cases: register a leaver, report a destination, reflect what happened next."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from onward import outbox
+from onward.person_key import person_key
+from schemas import nccis
+from schemas.events import CaseStatusChanged, Consent, Destination, DestinationReported, LeaverRegistered, Send
+from services.school_exit import store
+from services.school_exit.wire import DestinationIn, LeaverIn
+
+PRODUCER = "school_exit"
+
+
+@dataclass(frozen=True)
+class Registered:
+    leaver_id: UUID
+    person_key: str
+    status: str  # accepted | unchanged | updated
+    onward_status: str
+
+
+def _content_hash(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _event(leaver: LeaverIn, leaver_id: UUID, pkey: str, revision: int, correlation_id: UUID) -> LeaverRegistered:
+    d = leaver.model_dump()
+    return LeaverRegistered(
+        producer=PRODUCER, correlation_id=correlation_id, person_key=pkey, leaver_id=leaver_id, revision=revision,
+        upn=d["upn"], uln=d["uln"], given_name=d["given_name"], family_name=d["family_name"],
+        date_of_birth=d["date_of_birth"], home_postcode=d["home_postcode"], address_lines=d["address_lines"],
+        email=d["email"], phone=d["phone"], school_laestab=d["school_laestab"], nc_year=d["nc_year"],
+        leaving_date=d["leaving_date"], destination=Destination(**d["destination"]) if d["destination"] else None,
+        send=Send(**d["send"]), characteristics=d["characteristics"],
+        consent=Consent(**d["consent"], source=f"school:{d['school_laestab']}", recorded_at=None),
+    )
+
+
+async def register_leaver(conn: asyncpg.Connection, leaver: LeaverIn, *, person_key_secret: str,
+                          correlation_id: UUID) -> Registered:
+    """A resend of the same report changes nothing; a changed resend is an update (revision + 1).
+
+    Call inside a transaction: the leaver row and its LeaverRegistered event commit together.
+    """
+    body = leaver.model_dump(mode="json")
+    digest = _content_hash(body)
+    pkey = person_key(person_key_secret, leaver.upn)
+    leaver_id = uuid4()
+    if await store.insert_leaver(conn, leaver_id=leaver_id, person_key=pkey, upn=leaver.upn,
+                                 laestab=leaver.school_laestab, leaving_date=leaver.leaving_date,
+                                 content_hash=digest, body=body):
+        await outbox.add(conn, _event(leaver, leaver_id, pkey, 1, correlation_id))
+        return Registered(leaver_id, pkey, "accepted", "registered")
+    existing = await store.lock_leaver_by_report(conn, leaver.upn, leaver.school_laestab, leaver.leaving_date)
+    if existing["content_hash"] == digest:
+        return Registered(existing["leaver_id"], pkey, "unchanged", existing["onward_status"])
+    revision = await store.update_leaver(conn, existing["leaver_id"], digest, body)
+    await outbox.add(conn, _event(leaver, existing["leaver_id"], pkey, revision, correlation_id))
+    return Registered(existing["leaver_id"], pkey, "updated", existing["onward_status"])
+
+
+async def report_destination(conn: asyncpg.Connection, leaver_row: asyncpg.Record, destination: DestinationIn,
+                             correlation_id: UUID) -> None:
+    """Record the destination on the leaver and tell the LA (DestinationReported), in one transaction."""
+    dest = destination.model_dump()
+    await store.set_destination(conn, leaver_row["leaver_id"], dest)
+    if dest["status"] == "confirmed" and nccis.is_eet(dest["activity_code"]):
+        await store.set_onward_status(conn, leaver_row["leaver_id"], "destination_confirmed", "destination_reported",
+                                      {"activity_code": dest["activity_code"], "status": dest["status"]})
+    await outbox.add(conn, DestinationReported(
+        producer=PRODUCER, correlation_id=correlation_id, person_key=leaver_row["person_key"],
+        leaver_id=leaver_row["leaver_id"], school_laestab=leaver_row["school_laestab"],
+        destination=Destination(**dest)))
+
+
+# Feedback: LA case statuses mapped onto what the school sees.
+_CASE_TO_ONWARD = {
+    "awaiting_confirmation": "awaiting_confirmation",
+    "not_known": "with_la", "neet": "with_la", "send_caseload": "with_la", "leaving_care": "with_la",
+    "transferred": "with_la", "referred_to_ncs": "referred_to_ncs", "closed": "closed",
+    "destination_confirmed": "destination_confirmed",
+}
+
+
+async def on_case_status_changed(conn: asyncpg.Connection, event: CaseStatusChanged) -> None:
+    if event.leaver_id is None:
+        return
+    row = await store.get_leaver(conn, event.leaver_id, for_update=True)
+    if row is None:
+        return
+    status = _CASE_TO_ONWARD.get(event.status, "with_la")
+    await store.set_onward_status(conn, event.leaver_id, status, "case_status_changed",
+                                  {"case_status": event.status, "reason": event.reason,
+                                   "responsible_la": event.responsible_la, "activity_code": event.activity_code})
+
