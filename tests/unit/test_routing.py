@@ -1,0 +1,80 @@
+"""Table-driven tests of domain.md section 5, each asserting the reason recorded."""
+from datetime import date
+
+import pytest
+
+from services.la_tracker import domain
+from services.la_tracker.domain import Policy, YoungPerson, route
+
+TODAY = date(2026, 7, 20)
+BASE = dict(nc_year=13, date_of_birth=date(2008, 3, 14), leaving_date=date(2026, 7, 17), consent_to_ncs=True)
+
+
+def person(**over) -> YoungPerson:
+    kw = {**BASE, **over}
+    if "characteristics" in kw:
+        kw["characteristics"] = frozenset(kw["characteristics"])
+    return YoungPerson(**kw)
+
+
+@pytest.mark.parametrize("over, open_case, status, reason, refer", [
+    (dict(activity_code="230", activity_status="confirmed"), False, None, "destination_confirmed", False),
+    (dict(activity_code="230", activity_status="intended"), True, "awaiting_confirmation", "awaiting_confirmation", False),
+    (dict(), True, "referred_to_ncs", "no_known_destination", True),
+    (dict(activity_code="810", activity_status="confirmed"), True, "referred_to_ncs", "activity_810", True),
+    (dict(activity_code="619", activity_status="confirmed"), True, "referred_to_ncs", "activity_619", True),
+    (dict(consent_to_ncs=False), True, "not_known", "no_consent", False),
+    (dict(consent_to_ncs=False, activity_code="619", activity_status="confirmed"), True, "neet", "no_consent", False),
+    (dict(ehcp=True), True, "send_caseload", "send_caseload", False),
+    (dict(characteristics={"160"}), True, "leaving_care", "leaving_care", False),
+    (dict(characteristics={"110"}), True, "leaving_care", "leaving_care", False),
+    (dict(objects_to_sharing=True), True, "not_known", "objects_to_sharing", False),
+    (dict(activity_code="260", activity_status="confirmed"), False, None, "activity_recorded", False),
+    # Year 12 leaver who is 17 on 31 August: the LA keeps them (still in its statutory cohort)
+    (dict(nc_year=12, date_of_birth=date(2009, 3, 14)), True, "not_known", "under_18", False),
+    # Year 12 leaver already academic age 18 next September: referred like a Year 13 leaver
+    (dict(nc_year=12, date_of_birth=date(2008, 3, 14)), True, "referred_to_ncs", "no_known_destination", True),
+])
+def test_routing_rules(over, open_case, status, reason, refer):
+    d = route(person(**over), Policy(), TODAY)
+    assert (d.open_case, d.status, d.reason, d.refer) == (open_case, status, reason, refer)
+
+
+def test_referral_delay_keeps_the_case_with_the_la_until_due():
+    d = route(person(), Policy(referral_delay_days=14), TODAY)
+    assert (d.status, d.reason, d.refer, d.refer_on) == ("not_known", "referral_delay", True, date(2026, 8, 3))
+
+
+def test_la_that_does_not_require_consent_refers_without_it():
+    d = route(person(consent_to_ncs=False), Policy(consent_required=False), TODAY)
+    assert d.refer and d.status == "referred_to_ncs"
+
+
+def test_intended_destination_is_due_for_confirmation_after_the_la_period():
+    d = route(person(activity_code="310", activity_status="intended"), Policy(confirmation_due_days=45), TODAY)
+    assert d.due_on == date(2026, 9, 3)
+
+
+@pytest.mark.parametrize("born, left, age", [
+    (date(2008, 8, 31), date(2026, 7, 17), 18),
+    (date(2008, 9, 1), date(2026, 7, 17), 17),
+    (date(2008, 9, 1), date(2026, 9, 2), 18),  # left after 1 September: the following year's age
+])
+def test_academic_age_is_age_on_31_august_before_the_next_september(born, left, age):
+    assert domain.academic_age_next_september(born, left) == age
+
+
+@pytest.mark.parametrize("over, expected", [
+    (dict(characteristics={"160"}), 1), (dict(characteristics={"110"}), 1), (dict(characteristics={"170"}), 2),
+    (dict(characteristics={"180"}), 2), (dict(ehcp=True), 2), (dict(characteristics={"210"}), 3), (dict(), 3),
+])
+def test_priority_puts_the_most_vulnerable_first(over, expected):
+    assert domain.priority(person(**over)) == expected
+
+
+@pytest.mark.parametrize("code, status, reason", [
+    ("330", "closed", "ncs_outcome_eet"), ("820", "not_known", "ncs_could_not_contact"),
+    ("619", "neet", "ncs_outcome_not_eet"),
+])
+def test_ncs_outcomes(code, status, reason):
+    assert domain.outcome_status(code) == (status, reason)
