@@ -1,5 +1,6 @@
 """The outbox relay against real PostgreSQL and Kafka."""
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -8,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from onward.db import create_pool
+from onward.db import create_pool, drop_database, ensure_database, migrate
 from onward.outbox import OutboxRelay, kafka_producer
 
 
@@ -45,19 +46,23 @@ async def _consume(bootstrap: str, topic: str, n: int, timeout: float = 15) -> l
 
 
 @pytest.fixture
-async def relay(infra, databases):
-    pool = await create_pool(databases["school_exit"], 4)
+async def relay(infra, tmp_path):
+    # A database of its own: a service's database has that service's relay (holding the relay lock).
+    name = f"relay_{uuid.uuid4().hex[:8]}"
+    url = await ensure_database(infra.pg_server, name)
+    await migrate(url, tmp_path)  # the shared plumbing migrations only
+    pool = await create_pool(url, 4)
     producer = kafka_producer(infra.kafka)
     await producer.start()
-    stop = asyncio.Event()
     relay = OutboxRelay(pool, producer, batch_size=50, poll_seconds=30)  # slow poll: only NOTIFY can be fast
-    task = asyncio.create_task(relay.run(databases["school_exit"], stop))
+    task = asyncio.create_task(relay.run(url))
     yield pool
-    stop.set()
-    relay._wake.set()
-    await asyncio.wait_for(task, 10)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
     await producer.stop()
     await pool.close()
+    await drop_database(infra.pg_server, name)
 
 
 async def test_committed_events_are_published_in_order_with_ids_and_marked_sent(infra, relay):
