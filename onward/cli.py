@@ -38,11 +38,12 @@ def token(role: str = typer.Option(..., help="school, la_staff, ncs_adviser or a
 
 
 @app.command()
-def serve(service: str, process: str, port: int = typer.Option(None)) -> None:
+def serve(service: str, process: str, port: int = typer.Option(None),
+          host: str = typer.Option("127.0.0.1", help="API bind address (0.0.0.0 in a container)")) -> None:
     """Run one process of a service in the foreground: api, worker or relay."""
     from onward.processes import serve as run
 
-    run(service, process, Settings(), port)
+    run(service, process, Settings(), port, host)
 
 
 @app.command()

@@ -37,7 +37,7 @@ SERVICES: dict[str, Service] = {
 }
 
 
-def serve(service: str, process: str, settings: Settings, port: int | None = None) -> None:
+def serve(service: str, process: str, settings: Settings, port: int | None = None, host: str = "127.0.0.1") -> None:
     """Run one process of a service in the foreground (what `onward serve` and the stack start)."""
     spec = SERVICES[service]
     logs.configure(f"{service}.{process}", settings.log_level)
@@ -45,7 +45,7 @@ def serve(service: str, process: str, settings: Settings, port: int | None = Non
         import uvicorn
 
         app = importlib.import_module(f"services.{service}.api").build_app(settings)
-        uvicorn.run(app, host="127.0.0.1", port=port or spec.port, log_config=None, access_log=False)
+        uvicorn.run(app, host=host, port=port or spec.port, log_config=None, access_log=False)
     elif process == "worker":
         from onward.stream import run_worker
 
