@@ -29,7 +29,7 @@ def field_errors(exc: RequestValidationError) -> list[dict]:
 
 
 def create_app(service: str, settings: Settings, *, title: str, description: str,
-               on_startup: Callable | None = None) -> FastAPI:
+               on_startup: Callable | None = None, on_metrics: Callable | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
@@ -77,7 +77,9 @@ def create_app(service: str, settings: Settings, *, title: str, description: str
         return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if on_metrics:
+            await on_metrics(request.app)  # gauges computed from the database at scrape time
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

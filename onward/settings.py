@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(5.0, validation_alias="ONWARD_RELAY_POLL_SECONDS")
     relay_batch_size: int = Field(500, validation_alias="ONWARD_RELAY_BATCH_SIZE")
     db_pool_max: int = Field(10, validation_alias="ONWARD_DB_POOL_MAX")
+    # ncs_referral: failed contact attempts, or days claimed without an outcome, before 'could not contact'.
+    ncs_max_contact_attempts: int = Field(3, validation_alias="ONWARD_NCS_MAX_CONTACT_ATTEMPTS")
+    ncs_claim_days: int = Field(14, validation_alias="ONWARD_NCS_CLAIM_DAYS")
+    sweep_interval_seconds: float = Field(60.0, validation_alias="ONWARD_SWEEP_INTERVAL_SECONDS")
     run_dir: str = Field(".run", validation_alias=AliasChoices("ONWARD_RUN_DIR"))
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from prometheus_client import Gauge
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from onward.audit import record_read
@@ -17,6 +18,9 @@ from schemas import nccis
 from services.ncs_referral import domain, handlers, store
 
 router = APIRouter(prefix="/v1")
+QUEUE_SIZE = Gauge("onward_ncs_unclaimed_referrals", "Unclaimed referrals by NCS area and waiting band",
+                   ["ncs_area", "band"])
+QUEUE_OLDEST = Gauge("onward_ncs_oldest_unclaimed_seconds", "Oldest unclaimed referral's wait", ["ncs_area"])
 adviser = require("ncs_adviser", "admin")
 SORTS = {"priority": "priority", "received_at": "received_at", "updated_at": "updated_at", "status": "status"}
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -55,6 +59,8 @@ async def _own(conn, referral_id: UUID, who: Principal, *, for_update: bool = Fa
 @router.get("/referrals")
 async def list_referrals(request: Request, who: Principal = Depends(adviser),
                          status: Annotated[str | None, Query()] = None,
+                         priority: Annotated[int | None, Query(ge=1, le=3)] = None,
+                         min_waiting_hours: Annotated[float | None, Query(ge=0, le=24 * 3650)] = None,
                          person_key: Annotated[str | None, Query(max_length=64)] = None,
                          sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
                          page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
@@ -65,6 +71,10 @@ async def list_referrals(request: Request, who: Principal = Depends(adviser),
         where.where("ncs_area = {}", who.ncs_area)
     if status:
         where.where("status = {}", status)
+    if priority:
+        where.where("priority = {}", priority)
+    if min_waiting_hours is not None:
+        where.where("received_at <= now() - make_interval(secs => {})", min_waiting_hours * 3600)
     if person_key:
         where.where("person_key = {}", person_key)
     async with request.app.state.pool.acquire() as conn:
@@ -72,6 +82,35 @@ async def list_referrals(request: Request, who: Principal = Depends(adviser),
                             order_by(sort, SORTS, "priority", "referral_id"), page_no, page_size)
     result["items"] = [_json(r) for r in result["items"]]
     return result
+
+
+@router.get("/queue-age")
+async def queue_age(request: Request, who: Principal = Depends(adviser)) -> dict:
+    """Service levels: unclaimed referrals per NCS area by waiting time, and the oldest wait."""
+    area = who.ncs_area if who.role == "ncs_adviser" else None
+    async with request.app.state.pool.acquire() as conn:
+        return queue_summary(await store.queue_ages(conn, area))
+
+
+def queue_summary(rows) -> dict:
+    areas: dict[str, dict] = {}
+    for r in rows:
+        a = areas.setdefault(r["ncs_area"], {"unclaimed": 0, "oldest_waiting_seconds": 0,
+                                             **{name: 0 for name, _ in domain.AGE_BANDS}})
+        a["unclaimed"] += 1
+        a[domain.age_band(r["waiting"])] += 1
+        a["oldest_waiting_seconds"] = max(a["oldest_waiting_seconds"], int(r["waiting"]))
+    return {"areas": areas, "bands": [name for name, _ in domain.AGE_BANDS]}
+
+
+async def refresh_queue_metrics(app: FastAPI) -> None:
+    summary = queue_summary(await store.queue_ages(app.state.pool, None))
+    QUEUE_SIZE.clear()
+    QUEUE_OLDEST.clear()
+    for area, a in summary["areas"].items():
+        QUEUE_OLDEST.labels(area).set(a["oldest_waiting_seconds"])
+        for band, _ in domain.AGE_BANDS:
+            QUEUE_SIZE.labels(area, band).set(a[band])
 
 
 @router.get("/referrals/{referral_id}")
@@ -104,8 +143,10 @@ async def claim(request: Request, referral_id: UUID, who: Principal = Depends(ad
 
 @router.post("/referrals/{referral_id}/contacts", status_code=201)
 async def contact(request: Request, referral_id: UUID, body: ContactIn, who: Principal = Depends(adviser)) -> dict:
+    settings: Settings = request.app.state.settings
     return await _step(request, referral_id, who, lambda conn, row: handlers.record_contact(
-        conn, row, who.sub, body.method, body.outcome, body.note))
+        conn, row, who.sub, body.method, body.outcome, body.note,
+        max_attempts=settings.ncs_max_contact_attempts, correlation_id=uuid4()))
 
 
 @router.post("/referrals/{referral_id}/outcome")
@@ -117,6 +158,7 @@ async def outcome(request: Request, referral_id: UUID, body: OutcomeIn, who: Pri
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = create_app("ncs_referral", settings, title="Onward ncs_referral",
-                     description="NCS handoff queue. Referral statuses: " + ", ".join(domain.REFERRAL_STATUSES))
+                     description="NCS handoff queue. Referral statuses: " + ", ".join(domain.REFERRAL_STATUSES),
+                     on_metrics=refresh_queue_metrics)
     app.include_router(router)
     return app

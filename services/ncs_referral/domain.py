@@ -30,3 +30,22 @@ def check_working(status: str, claimed_by: str | None, adviser: str) -> None:
         raise NotAllowed(f"referral is {status}; claim it first" if status == NEW else f"referral is {status}")
     if claimed_by != adviser:
         raise NotAllowed("referral is claimed by another adviser")
+
+# Contact outcomes that count as a failed attempt to reach the young person.
+FAILED_CONTACT = frozenset({"no_answer", "left_message", "wrong_details"})
+
+
+def returns_to_la(failed_contacts: int, max_attempts: int) -> bool:
+    """'Could not contact' once the adviser has failed `max_attempts` times (configurable)."""
+    return failed_contacts >= max_attempts
+
+
+# Waiting-time bands for the queue's service-level view (upper bounds in seconds).
+AGE_BANDS = (("under_1h", 3600), ("1h_to_1d", 86400), ("1d_to_7d", 7 * 86400), ("over_7d", None))
+
+
+def age_band(waiting_seconds: float) -> str:
+    for name, upper in AGE_BANDS:
+        if upper is None or waiting_seconds < upper:
+            return name
+    raise AssertionError("unreachable")

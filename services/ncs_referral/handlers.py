@@ -1,7 +1,8 @@
 """ncs_referral use cases: intake, withdrawal and the adviser's steps."""
 from __future__ import annotations
 
-from uuid import UUID
+from datetime import datetime, timezone
+from uuid import UUID, uuid4
 
 import asyncpg
 
@@ -42,25 +43,52 @@ async def on_referral_withdrawn(conn: asyncpg.Connection, ev: ReferralWithdrawn)
 async def claim(conn: asyncpg.Connection, row, adviser: str) -> None:
     domain.check_claim(row["status"], row["claimed_by"], adviser)
     if row["status"] == domain.NEW:
-        await store.update_referral(conn, row["referral_id"], status=domain.CLAIMED, claimed_by=adviser)
+        await store.update_referral(conn, row["referral_id"], status=domain.CLAIMED, claimed_by=adviser,
+                                    claimed_at=datetime.now(timezone.utc))
         await store.add_timeline(conn, row["referral_id"], "claimed", adviser, {})
 
 
-async def record_contact(conn: asyncpg.Connection, row, adviser: str, method: str, outcome: str, note: str | None) -> None:
+async def record_contact(conn: asyncpg.Connection, row, adviser: str, method: str, outcome: str, note: str | None,
+                         *, max_attempts: int, correlation_id: UUID) -> None:
+    """Log a contact attempt; the last allowed failed attempt returns the young person to the LA as 820."""
     domain.check_working(row["status"], row["claimed_by"], adviser)
-    await store.update_referral(conn, row["referral_id"], status=domain.IN_CONTACT)
+    failed = row["failed_contacts"] + (1 if outcome in domain.FAILED_CONTACT else 0)
+    await store.update_referral(conn, row["referral_id"], status=domain.IN_CONTACT, failed_contacts=failed)
     await store.add_timeline(conn, row["referral_id"], "contact", adviser,
-                             {"method": method, "outcome": outcome, "note": note})
+                             {"method": method, "outcome": outcome, "note": note, "failed_attempts": failed})
+    if domain.returns_to_la(failed, max_attempts):
+        await _close(conn, row, adviser, nccis.CANNOT_BE_CONTACTED, f"{failed} failed contact attempts",
+                     correlation_id)
 
 
 async def record_outcome(conn: asyncpg.Connection, row, adviser: str, activity_code: str, note: str | None,
                          correlation_id: UUID) -> str:
     """An activity closes the referral; 820 (cannot be contacted) returns the young person to the LA."""
     domain.check_working(row["status"], row["claimed_by"], adviser)
+    return await _close(conn, row, adviser, activity_code, note, correlation_id)
+
+
+async def return_stale_claims(conn: asyncpg.Connection, older_than_days: int, limit: int = 100) -> int:
+    """Referrals claimed longer than the limit without an outcome go back to the LA as 'could not contact'.
+
+    `SKIP LOCKED` lets several worker replicas run this sweep at once without doing anything twice.
+    """
+    rows = await conn.fetch(
+        f"select {store.COLUMNS} from referrals where status in ('claimed', 'in_contact')"
+        " and claimed_at < now() - make_interval(days => $1) order by claimed_at limit $2 for update skip locked",
+        older_than_days, limit)
+    for row in rows:
+        await _close(conn, row, "sweep", nccis.CANNOT_BE_CONTACTED, f"no outcome {older_than_days} days after claim",
+                     uuid4())
+    return len(rows)
+
+
+async def _close(conn: asyncpg.Connection, row, actor: str, activity_code: str, note: str | None,
+                 correlation_id: UUID) -> str:
     could_not_contact = activity_code == nccis.CANNOT_BE_CONTACTED
     status = domain.RETURNED_TO_LA if could_not_contact else domain.CLOSED
     await store.update_referral(conn, row["referral_id"], status=status, outcome_code=activity_code)
-    await store.add_timeline(conn, row["referral_id"], "outcome", adviser,
+    await store.add_timeline(conn, row["referral_id"], "outcome", actor,
                              {"activity_code": activity_code, "note": note, "status": status})
     await outbox.add(conn, ReferralOutcomeRecorded(
         producer=PRODUCER, correlation_id=correlation_id, person_key=row["person_key"],

@@ -6,7 +6,7 @@ from uuid import UUID
 import asyncpg
 
 COLUMNS = ("referral_id, case_id, person_key, responsible_la, ncs_area, status, reason, priority, claimed_by,"
-           " status_reason, outcome_code, received_at, updated_at")
+           " status_reason, outcome_code, claimed_at, failed_contacts, received_at, updated_at")
 
 
 async def insert_referral(conn: asyncpg.Connection, **values) -> bool:
@@ -38,3 +38,10 @@ async def add_timeline(conn: asyncpg.Connection, referral_id: UUID, kind: str, a
 async def timeline(conn, referral_id: UUID):
     return await conn.fetch("select at, kind, actor, detail from referral_timeline where referral_id = $1 order by id",
                             referral_id)
+
+
+async def queue_ages(conn, area: str | None) -> list[asyncpg.Record]:
+    """Waiting seconds of every unclaimed referral, per area (all areas when `area` is None)."""
+    return await conn.fetch(
+        "select ncs_area, extract(epoch from now() - received_at)::float8 as waiting from referrals"
+        " where status = 'new' and ($1::text is null or ncs_area = $1)", area)

@@ -1,6 +1,8 @@
 """ncs_referral's stream worker: referrals and withdrawals from LAs."""
 from __future__ import annotations
 
+import logging
+
 import faust
 
 from onward.settings import Settings
@@ -9,6 +11,7 @@ from schemas.events import ReferralRequested, ReferralWithdrawn
 from services.ncs_referral import handlers
 
 CONSUMER = "ncs_referral"
+log = logging.getLogger(__name__)
 
 
 def build_worker(settings: Settings) -> faust.App:
@@ -16,4 +19,13 @@ def build_worker(settings: Settings) -> faust.App:
     res = Resources(settings)
     consume(app, ReferralRequested.TOPIC, CONSUMER, handlers.on_referral_requested, res)
     consume(app, ReferralWithdrawn.TOPIC, CONSUMER, handlers.on_referral_withdrawn, res)
+
+    @app.timer(settings.sweep_interval_seconds)
+    async def return_stale_claims() -> None:
+        pool = await res.pool()
+        async with pool.acquire() as conn, conn.transaction():
+            n = await handlers.return_stale_claims(conn, settings.ncs_claim_days)
+        if n:
+            log.info("stale claims returned to LAs", extra={"count": n})
+
     return app

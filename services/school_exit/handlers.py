@@ -39,7 +39,7 @@ def _event(leaver: LeaverIn, leaver_id: UUID, pkey: str, revision: int, correlat
         email=d["email"], phone=d["phone"], school_laestab=d["school_laestab"], nc_year=d["nc_year"],
         leaving_date=d["leaving_date"], destination=Destination(**d["destination"]) if d["destination"] else None,
         send=Send(**d["send"]), characteristics=d["characteristics"],
-        consent=Consent(**d["consent"], source=f"school:{d['school_laestab']}", recorded_at=None),
+        consent=Consent(**d["consent"], source="school_leaver_report", recorded_at=None),
     )
 
 
