@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -19,6 +20,7 @@ from prometheus_client import Counter
 from onward.consumer import TRANSIENT_ERRORS, Effect, Rejected, process_once
 from onward.db import create_pool
 from onward.settings import Settings
+from schemas.envelope import Envelope
 from schemas.topics import PoisonMessage, decode, dlq_topic
 
 log = logging.getLogger(__name__)
@@ -65,15 +67,23 @@ def make_app(service: str, settings: Settings) -> faust.App:
     )
 
 
-def consume(app: faust.App, topic_name: str, consumer: str, effect: Effect, resources: Resources) -> None:
-    """Register an agent that applies `effect` once per event of `topic_name`."""
+def decode_event(msg: faust.types.Message) -> Envelope:
+    return decode(msg.topic, msg.value)
+
+
+def consume(app: faust.App, topic_name: str, consumer: str, effect: Effect, resources: Resources,
+            decoder: Callable[[faust.types.Message], Envelope] = decode_event) -> None:
+    """Register an agent that applies `effect` once per event of `topic_name`.
+
+    `decoder` turns a record into something with an `event_id` or raises PoisonMessage.
+    """
     source = app.topic(topic_name, key_type=bytes, value_type=bytes)
     dlq = app.topic(dlq_topic(topic_name), key_type=bytes, value_type=bytes)
 
     async def handle(event: faust.types.EventT) -> None:
         msg = event.message
         try:
-            decoded = decode(msg.topic, msg.value)
+            decoded = decoder(msg)
             pool = await resources.pool()
             fresh = await _retrying(lambda: process_once(pool, consumer, decoded, effect))
             CONSUMED.labels(consumer, topic_name, "processed" if fresh else "duplicate").inc()

@@ -30,7 +30,11 @@ def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-ALL_TOPICS: tuple[str, ...] = tuple(TOPICS) + tuple(dlq_topic(t) for t in TOPICS)
+# Integrations that publish straight to Kafka send the POST /v1/leavers body here (not an event:
+# school_exit validates it exactly as over HTTP and turns it into LeaverRegistered).
+LEAVER_SUBMITTED = "school-exit.leaver-submitted.v1"
+
+ALL_TOPICS: tuple[str, ...] = (*TOPICS, LEAVER_SUBMITTED, *(dlq_topic(t) for t in (*TOPICS, LEAVER_SUBMITTED)))
 
 
 class PoisonMessage(Exception):

@@ -1,21 +1,23 @@
 """school_exit HTTP API (design.md, fixed contract)."""
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 
 from onward.audit import record_read
 from onward.auth import Principal, require
 from onward.http import create_app
 from onward.settings import Settings, get_settings
-from services.school_exit import handlers, store
+from schemas.identifiers import validate_laestab
+from services.school_exit import handlers, imports, intake, store
 from services.school_exit.domain import ONWARD_STATUSES
 from services.school_exit.wire import DestinationIn, LeaverAccepted, LeaverIn
 
 MAX_BATCH = 5000
+MAX_FILE_BYTES = 20 * 1024 * 1024
 router = APIRouter(prefix="/v1")
 school = require("school", "admin")
 
@@ -27,77 +29,87 @@ def _correlation(value: str | None) -> UUID:
         return uuid4()
 
 
-def _problems(exc: ValidationError) -> list[dict]:
-    return [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"].removeprefix("Value error, ")}
-            for e in exc.errors()]
+def _scope(who: Principal) -> str | None:
+    return who.laestab if who.role == "school" else None
 
 
-def _check(leaver: LeaverIn, who: Principal, today) -> list[dict]:
-    """Rules beyond field shapes: dates against today and the caller's own school."""
-    return [{"field": f, "message": m} for f, m in leaver.date_problems(today).items()]
-
-
-def _own_school(leaver: LeaverIn, who: Principal) -> None:
-    if who.role == "school" and leaver.school_laestab != who.laestab:
-        raise HTTPException(403, "a school may only submit leavers for its own LAESTAB")
-
-
-def _today(request: Request):
-    return request.app.state.clock()
+async def _register(request: Request, leavers: list[LeaverIn], correlation_id: UUID) -> list[handlers.Registered]:
+    settings: Settings = request.app.state.settings
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        return await handlers.register_leavers(conn, leavers, correlation_id=correlation_id,
+                                               person_key_secret=settings.person_key_secret.get_secret_value())
 
 
 @router.post("/leavers", status_code=202, response_model=LeaverAccepted)
 async def submit_leaver(request: Request, leaver: LeaverIn, who: Principal = Depends(school),
                         x_correlation_id: str | None = Header(None)) -> LeaverAccepted:
-    _own_school(leaver, who)
-    if problems := _check(leaver, who, _today(request)):
-        raise HTTPException(422, problems)
-    settings: Settings = request.app.state.settings
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
-        result = await handlers.register_leaver(conn, leaver, person_key_secret=settings.person_key_secret.get_secret_value(),
-                                                correlation_id=_correlation(x_correlation_id))
+    if who.role == "school" and leaver.school_laestab != who.laestab:
+        raise HTTPException(403, "a school may only submit leavers for its own LAESTAB")
+    checked = intake.check(leaver, request.app.state.clock())
+    if isinstance(checked, list):
+        raise HTTPException(422, checked)
+    [result] = await _register(request, [checked], _correlation(x_correlation_id))
     return LeaverAccepted(**vars(result))
 
 
+async def submit_many(request: Request, items: list, who: Principal, correlation_id: UUID) -> dict:
+    """Validate each item on its own; good ones are accepted together even when others fail."""
+    today = request.app.state.clock()
+    results: list[dict] = []
+    good: list[tuple[int, LeaverIn]] = []
+    for i, raw in enumerate(items):
+        checked = raw if isinstance(raw, list) else intake.validate(raw, today, _scope(who))
+        if isinstance(checked, list):
+            results.append({"index": i, "result": "rejected", "errors": checked})
+        else:
+            results.append({})
+            good.append((i, checked))
+    if good:
+        registered = await _register(request, [lv for _, lv in good], correlation_id)
+        for (i, _), r in zip(good, registered):
+            results[i] = {"index": i, "result": r.status, "leaver_id": str(r.leaver_id), "person_key": r.person_key,
+                          "onward_status": r.onward_status}
+    accepted = len(good)
+    return {"accepted": accepted, "rejected": len(items) - accepted, "results": results}
+
+
 @router.post("/leavers/batch", status_code=207)
-async def submit_batch(request: Request, body: dict = Body(..., examples=[{"leavers": []}]),
+async def submit_batch(request: Request, body: object = Body(..., examples=[{"leavers": []}]),
                        who: Principal = Depends(school), x_correlation_id: str | None = Header(None)) -> JSONResponse:
     items = body.get("leavers") if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise HTTPException(422, [{"field": "leavers", "message": "leavers must be a list of leaver objects"}])
     if len(items) > MAX_BATCH:
         raise HTTPException(413, f"a batch holds at most {MAX_BATCH} leavers; split it")
-    results = await submit_many(request, items, who, _correlation(x_correlation_id))
-    accepted = sum(1 for r in results if r["result"] != "rejected")
-    return JSONResponse({"accepted": accepted, "rejected": len(results) - accepted, "results": results}, status_code=207)
+    return JSONResponse(await submit_many(request, items, who, _correlation(x_correlation_id)), status_code=207)
 
 
-async def submit_many(request: Request, items: list, who: Principal, correlation_id: UUID) -> list[dict]:
-    """Validate each item on its own; good ones are accepted in one transaction even when others fail."""
-    today = _today(request)
-    results: list[dict] = [{}] * len(items)
-    good: list[tuple[int, LeaverIn]] = []
-    for i, raw in enumerate(items):
-        try:
-            leaver = LeaverIn.model_validate(raw)
-        except ValidationError as exc:
-            results[i] = {"index": i, "result": "rejected", "errors": _problems(exc)}
-            continue
-        problems = _check(leaver, who, today)
-        if who.role == "school" and leaver.school_laestab != who.laestab:
-            problems.append({"field": "school_laestab", "message": "a school may only submit leavers for its own LAESTAB"})
-        if problems:
-            results[i] = {"index": i, "result": "rejected", "errors": problems}
-        else:
-            good.append((i, leaver))
-    settings: Settings = request.app.state.settings
-    secret = settings.person_key_secret.get_secret_value()
-    async with request.app.state.pool.acquire() as conn, conn.transaction():
-        for i, leaver in good:
-            r = await handlers.register_leaver(conn, leaver, person_key_secret=secret, correlation_id=correlation_id)
-            results[i] = {"index": i, "result": r.status, "leaver_id": str(r.leaver_id), "person_key": r.person_key,
-                          "onward_status": r.onward_status}
-    return results
+@router.post("/leavers/import", status_code=207)
+async def import_file(request: Request, file: UploadFile = File(...),
+                      school_laestab: str | None = Form(None, description="admin only: the school the file is for"),
+                      leaving_date: date | None = Form(None, description="CTF pupils without a LeavingDate"),
+                      who: Principal = Depends(school), x_correlation_id: str | None = Header(None)) -> JSONResponse:
+    """CSV (LA leaver-template columns) or DfE CTF XML; per-row results. Uploading a file twice changes nothing."""
+    laestab = who.laestab if who.role == "school" else school_laestab
+    try:
+        laestab = validate_laestab(laestab or "")
+    except ValueError as exc:
+        raise HTTPException(422, [{"field": "school_laestab", "message": str(exc)}]) from None
+    data = await file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise HTTPException(413, f"files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    try:
+        rows = (imports.parse_ctf(data, laestab, leaving_date) if data.lstrip()[:1] == b"<"
+                else imports.parse_csv(data, laestab))
+    except imports.UnreadableFile as exc:
+        raise HTTPException(422, [{"field": "file", "message": str(exc)}]) from None
+    if len(rows) > MAX_BATCH:
+        raise HTTPException(413, f"a file holds at most {MAX_BATCH} leavers; split it")
+    items = [[{"field": "row", "message": r}] if isinstance(r, str) else r for r in rows]
+    summary = await submit_many(request, items, who, _correlation(x_correlation_id))
+    for r in summary["results"]:
+        r["row"] = r.pop("index") + 1  # 1-based data rows, as a spreadsheet user counts them
+    return JSONResponse(summary, status_code=207)
 
 
 async def _own_leaver(conn, leaver_id: UUID, who: Principal, *, for_update: bool = False):
@@ -132,8 +144,6 @@ async def get_leaver(request: Request, leaver_id: UUID, who: Principal = Depends
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
-    from datetime import date
-
     settings = settings or get_settings()
     app = create_app("school_exit", settings, title="Onward school_exit",
                      description="Schools report Year 13 (and other) leavers; statuses: " + ", ".join(ONWARD_STATUSES))

@@ -30,8 +30,18 @@ def _content_hash(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# Characteristics that route a young person (to the leaving-care team) stay even under an objection.
+_ROUTING_CHARACTERISTICS = frozenset({nccis.LOOKED_AFTER, nccis.CARE_LEAVER})
+
+
 def _event(leaver: LeaverIn, leaver_id: UUID, pkey: str, revision: int, correlation_id: UUID) -> LeaverRegistered:
+    """The event the LA receives. When the young person objects to sharing (ESA 2008 s.14), only name,
+    address and DOB leave school_exit, with what routing needs: identifiers, year, dates, destination,
+    EHC plan and care status. Contact details and other characteristics stay here."""
     d = leaver.model_dump()
+    if d["consent"]["objects_to_sharing"]:
+        d |= {"email": None, "phone": None,
+              "characteristics": [c for c in d["characteristics"] if c in _ROUTING_CHARACTERISTICS]}
     return LeaverRegistered(
         producer=PRODUCER, correlation_id=correlation_id, person_key=pkey, leaver_id=leaver_id, revision=revision,
         upn=d["upn"], uln=d["uln"], given_name=d["given_name"], family_name=d["family_name"],
@@ -43,27 +53,49 @@ def _event(leaver: LeaverIn, leaver_id: UUID, pkey: str, revision: int, correlat
     )
 
 
-async def register_leaver(conn: asyncpg.Connection, leaver: LeaverIn, *, person_key_secret: str,
-                          correlation_id: UUID) -> Registered:
-    """A resend of the same report changes nothing; a changed resend is an update (revision + 1).
+async def register_leavers(conn: asyncpg.Connection, leavers: list[LeaverIn], *, person_key_secret: str,
+                           correlation_id: UUID) -> list[Registered]:
+    """Register reports in bulk. A resend of the same report changes nothing; a changed resend is an
+    update (revision + 1). The same report twice in one call behaves as if sent one after the other.
 
-    Call inside a transaction: the leaver row and its LeaverRegistered event commit together.
+    Call inside a transaction: the leaver rows and their LeaverRegistered events commit together.
     """
+    results: list[Registered | None] = [None] * len(leavers)
+    first: dict[tuple, int] = {}
+    repeats: list[int] = []
+    for i, lv in enumerate(leavers):
+        key = (lv.upn, lv.school_laestab, lv.leaving_date)
+        if key in first:
+            repeats.append(i)
+        else:
+            first[key] = i
+    bodies = {i: leavers[i].model_dump(mode="json") for i in first.values()}
+    rows = [(uuid4(), person_key(person_key_secret, leavers[i].upn), leavers[i].upn, leavers[i].school_laestab,
+             leavers[i].leaving_date, _content_hash(bodies[i]), bodies[i]) for i in first.values()]
+    inserted = await store.insert_leavers(conn, rows) if rows else set()
+    events, resent = [], []
+    for i, row in zip(first.values(), rows):
+        if row[0] in inserted:
+            events.append(_event(leavers[i], row[0], row[1], 1, correlation_id))
+            results[i] = Registered(row[0], row[1], "accepted", "registered")
+        else:
+            resent.append(i)
+    await outbox.add(conn, *events)
+    for i in resent + repeats:  # rare: resends and in-batch repeats, one at a time
+        results[i] = await _resend(conn, leavers[i], person_key_secret, correlation_id)
+    return results
+
+
+async def _resend(conn: asyncpg.Connection, leaver: LeaverIn, secret: str, correlation_id: UUID) -> Registered:
     body = leaver.model_dump(mode="json")
     digest = _content_hash(body)
-    pkey = person_key(person_key_secret, leaver.upn)
-    leaver_id = uuid4()
-    if await store.insert_leaver(conn, leaver_id=leaver_id, person_key=pkey, upn=leaver.upn,
-                                 laestab=leaver.school_laestab, leaving_date=leaver.leaving_date,
-                                 content_hash=digest, body=body):
-        await outbox.add(conn, _event(leaver, leaver_id, pkey, 1, correlation_id))
-        return Registered(leaver_id, pkey, "accepted", "registered")
-    existing = await store.lock_leaver_by_report(conn, leaver.upn, leaver.school_laestab, leaver.leaving_date)
+    key = (leaver.upn, leaver.school_laestab, leaver.leaving_date)
+    existing = (await store.lock_leavers_by_report(conn, [key]))[key]
     if existing["content_hash"] == digest:
-        return Registered(existing["leaver_id"], pkey, "unchanged", existing["onward_status"])
+        return Registered(existing["leaver_id"], existing["person_key"], "unchanged", existing["onward_status"])
     revision = await store.update_leaver(conn, existing["leaver_id"], digest, body)
-    await outbox.add(conn, _event(leaver, existing["leaver_id"], pkey, revision, correlation_id))
-    return Registered(existing["leaver_id"], pkey, "updated", existing["onward_status"])
+    await outbox.add(conn, _event(leaver, existing["leaver_id"], existing["person_key"], revision, correlation_id))
+    return Registered(existing["leaver_id"], existing["person_key"], "updated", existing["onward_status"])
 
 
 async def report_destination(conn: asyncpg.Connection, leaver_row: asyncpg.Record, destination: DestinationIn,

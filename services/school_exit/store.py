@@ -6,24 +6,32 @@ from uuid import UUID
 import asyncpg
 
 
-async def insert_leaver(conn: asyncpg.Connection, *, leaver_id: UUID, person_key: str, upn: str, laestab: str,
-                        leaving_date, content_hash: str, body: dict) -> bool:
-    """Insert a new leaver report; False when (UPN, school, leaving date) is already reported."""
-    row = await conn.fetchval(
+async def insert_leavers(conn: asyncpg.Connection, rows: list[tuple]) -> set[UUID]:
+    """Insert new leaver reports in one statement; return the ids actually inserted.
+
+    `rows` are (leaver_id, person_key, upn, laestab, leaving_date, content_hash, body); a report whose
+    (UPN, school, leaving date) already exists is skipped (the caller treats it as a resend).
+    """
+    cols = list(zip(*rows))
+    inserted = await conn.fetch(
         "insert into leavers (leaver_id, person_key, upn, school_laestab, leaving_date, content_hash, body)"
-        " values ($1, $2, $3, $4, $5, $6, $7) on conflict (upn, school_laestab, leaving_date) do nothing"
-        " returning leaver_id",
-        leaver_id, person_key, upn, laestab, leaving_date, content_hash, body,
+        " select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::jsonb[])"
+        " on conflict (upn, school_laestab, leaving_date) do nothing returning leaver_id",
+        *cols,
     )
-    return row is not None
+    return {r["leaver_id"] for r in inserted}
 
 
-async def lock_leaver_by_report(conn: asyncpg.Connection, upn: str, laestab: str, leaving_date) -> asyncpg.Record:
-    return await conn.fetchrow(
-        "select leaver_id, person_key, revision, content_hash, onward_status from leavers"
-        " where upn = $1 and school_laestab = $2 and leaving_date = $3 for update",
-        upn, laestab, leaving_date,
+async def lock_leavers_by_report(conn: asyncpg.Connection, keys: list[tuple]) -> dict[tuple, asyncpg.Record]:
+    """Existing reports for (upn, laestab, leaving_date) keys, locked for update."""
+    upns, laestabs, dates = (list(c) for c in zip(*keys))
+    rows = await conn.fetch(
+        "select leaver_id, upn, school_laestab, leaving_date, person_key, revision, content_hash, onward_status"
+        " from leavers where (upn, school_laestab, leaving_date) in"
+        " (select * from unnest($1::text[], $2::text[], $3::date[])) order by leaver_id for update",
+        upns, laestabs, dates,
     )
+    return {(r["upn"], r["school_laestab"], r["leaving_date"]): r for r in rows}
 
 
 async def update_leaver(conn: asyncpg.Connection, leaver_id: UUID, content_hash: str, body: dict) -> int:
