@@ -42,3 +42,29 @@ async def process_once(pool: asyncpg.Pool, consumer: str, event: Envelope, effec
             return False
         await effect(conn, event)
     return True
+
+
+async def process_batch(pool: asyncpg.Pool, consumer: str, events: list[Envelope], effect: Effect
+                        ) -> tuple[int, list[tuple[Envelope, Exception]]]:
+    """Apply a batch of events in one transaction (one commit, one fsync), each once.
+
+    Each event runs in its own savepoint: one that fails for a non-transient reason is rolled back
+    alone and returned for the DLQ while the rest commit. A transient error aborts the whole batch
+    (the caller retries it). Returns (events applied, failures).
+    """
+    applied, failures = 0, []
+    async with pool.acquire() as conn, conn.transaction():
+        for event in events:
+            try:
+                async with conn.transaction():  # savepoint
+                    fresh = await conn.fetchval(
+                        "insert into processed_events (consumer, event_id) values ($1, $2)"
+                        " on conflict do nothing returning true", consumer, event.event_id)
+                    if fresh:
+                        await effect(conn, event)
+                        applied += 1
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as exc:
+                failures.append((event, exc))
+    return applied, failures
