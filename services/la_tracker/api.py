@@ -1,6 +1,7 @@
 """la_tracker HTTP API (design.md, fixed contract). LA staff see only their own LA's cases."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -11,77 +12,135 @@ from onward.auth import Principal, require
 from onward.http import create_app
 from onward.listing import Query as Where, order_by, page
 from onward.settings import Settings, get_settings
-from services.la_tracker import domain, store
+from services.la_tracker import domain, staff, store
+from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn
 
 router = APIRouter(prefix="/v1")
-staff = require("la_staff", "admin")
+la_staff = require("la_staff", "admin")
 CASE_SORTS = {"priority": "priority", "opened_at": "opened_at", "updated_at": "updated_at", "status": "status"}
 PERSONAL_FIELDS = ("given_name", "family_name", "date_of_birth", "home_postcode", "address_lines", "email", "phone",
                    "upn", "uln")
 
 
-def _scoped(who: Principal, where: Where) -> Where:
-    if who.role == "la_staff":
-        where.where("responsible_la = {}", who.la)
-    return where
+def _json(r) -> dict:
+    return {k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, UUID) else v)
+            for k, v in dict(r).items()}
 
 
-def _case_json(r) -> dict:
-    out = {k: (str(v) if isinstance(v, UUID) else v) for k, v in dict(r).items()}
-    for k in ("opened_at", "updated_at", "referral_due_on", "due_on"):
-        if out.get(k) is not None:
-            out[k] = out[k].isoformat()
-    return out
+def _bad(field: str, message: str) -> HTTPException:
+    return HTTPException(422, [{"field": field, "message": message}])
 
 
 @router.get("/cases")
-async def list_cases(request: Request, who: Principal = Depends(staff),
+async def list_cases(request: Request, who: Principal = Depends(la_staff),
                      status: Annotated[str | None, Query()] = None, priority: Annotated[int | None, Query(ge=1, le=3)] = None,
+                     reason: Annotated[str | None, Query(max_length=64)] = None,
                      person_key: Annotated[str | None, Query(max_length=64)] = None,
+                     q: Annotated[str | None, Query(min_length=2, max_length=100, description="family name starts with")] = None,
+                     min_age_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
                      sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
                      page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     if status is not None and status not in domain.CASE_STATUSES:
-        raise HTTPException(422, [{"field": "status", "message": f"status must be one of {', '.join(domain.CASE_STATUSES)}"}])
-    where = _scoped(who, Where())
-    if status:
-        where.where("status = {}", status)
-    if priority:
-        where.where("priority = {}", priority)
-    if person_key:
-        where.where("person_key = {}", person_key)
+        raise _bad("status", f"status must be one of {', '.join(domain.CASE_STATUSES)}")
+    where = Where()
+    if who.role == "la_staff":
+        where.where("responsible_la = {}", who.la)
+    for column, value in (("status", status), ("priority", priority), ("reason", reason), ("person_key", person_key)):
+        if value is not None:
+            where.where(f"{column} = {{}}", value)
+    if min_age_days is not None:
+        where.where("opened_at <= now() - make_interval(days => {})", min_age_days)
+    if q:
+        where.where("person_key in (select person_key from young_people where lower(details->>'family_name')"
+                    " like lower({}) || '%')", q.replace("%", "").replace("_", ""))
     async with request.app.state.pool.acquire() as conn:
         result = await page(conn, f"select {store.CASE_COLUMNS}", "from cases", where,
                             order_by(sort, CASE_SORTS, "priority", "case_id"), page_no, page_size)
-    result["items"] = [_case_json(r) for r in result["items"]]
+        counts = await conn.fetch(f"select status, count(*) from cases{_scope_sql(who)} group by status",
+                                  *([who.la] if who.role == "la_staff" else []))
+    result["items"] = [_json(r) for r in result["items"]]
+    result["counts"] = {r["status"]: r["count"] for r in counts}
     return result
 
 
+def _scope_sql(who: Principal) -> str:
+    return " where responsible_la = $1" if who.role == "la_staff" else ""
+
+
+async def _own_case(conn, case_id: UUID, who: Principal, *, for_update: bool = False):
+    case = await store.get_case(conn, case_id, for_update=for_update)
+    # Another LA's case answers 404, so its existence is not disclosed.
+    if case is None or (who.role == "la_staff" and case["responsible_la"] != who.la):
+        raise HTTPException(404, "case not found")
+    return case
+
+
 @router.get("/cases/{case_id}")
-async def get_case(request: Request, case_id: UUID, who: Principal = Depends(staff)) -> dict:
+async def get_case(request: Request, case_id: UUID, who: Principal = Depends(la_staff)) -> dict:
     async with request.app.state.pool.acquire() as conn:
-        case = await store.get_case(conn, case_id)
-        # Another LA's case answers 404, so its existence is not disclosed.
-        if case is None or (who.role == "la_staff" and case["responsible_la"] != who.la):
-            raise HTTPException(404, "case not found")
+        case = await _own_case(conn, case_id, who)
         person = await store.get_young_person(conn, case["person_key"])
         events = await store.timeline(conn, case_id)
         await record_read(conn, who, "case", [case_id], PERSONAL_FIELDS)
+    f = person["facts"]
     return {
-        **_case_json(case),
+        **_json(case),
         "young_person": {k: person["details"].get(k) for k in PERSONAL_FIELDS},
-        "characteristics": person["facts"]["characteristics"],
-        "send": {"ehcp": person["facts"]["ehcp"], "sen_support": person["facts"]["sen_support"]},
-        "consent": {"share_with_ncs": person["facts"]["consent_to_ncs"],
-                    "objects_to_sharing": person["facts"]["objects_to_sharing"],
-                    "source": person["facts"].get("consent_source")},
-        "current_activity": {"activity_code": person["activity_code"], "status": person["activity_status"]},
+        "characteristics": f["characteristics"], "send": {"ehcp": f["ehcp"], "sen_support": f["sen_support"]},
+        "consent": {"share_with_ncs": f["consent_to_ncs"], "objects_to_sharing": f["objects_to_sharing"],
+                    "source": f.get("consent_source"), "recorded_at": f.get("consent_recorded_at")},
+        "current_activity": {"activity_code": person["activity_code"], "status": person["activity_status"],
+                             "start_date": _json({"d": person["activity_start"]})["d"],
+                             "review_date": _json({"d": person["activity_review"]})["d"]},
         "timeline": [{"at": e["at"].isoformat(), "kind": e["kind"], "actor": e["actor"], **e["detail"]} for e in events],
     }
 
 
-def build_app(settings: Settings | None = None) -> FastAPI:
+async def _act(request: Request, case_id: UUID, who: Principal, action) -> dict:
+    try:
+        async with request.app.state.pool.acquire() as conn, conn.transaction():
+            case = await _own_case(conn, case_id, who, for_update=True)
+            result = await action(conn, case)
+            case = await store.get_case(conn, case_id)
+    except staff.NotAllowed as exc:
+        raise HTTPException(409, str(exc)) from None
+    return {**_json(case), **(result or {})}
+
+
+@router.post("/cases/{case_id}/contacts", status_code=201)
+async def record_contact(request: Request, case_id: UUID, body: ContactIn, who: Principal = Depends(la_staff)) -> dict:
+    return await _act(request, case_id, who, lambda conn, case: staff.record_contact(
+        conn, case, who, body.method, body.outcome, body.note))
+
+
+@router.put("/cases/{case_id}/activity")
+async def set_activity(request: Request, case_id: UUID, body: ActivityIn, who: Principal = Depends(la_staff)) -> dict:
+    if body.start_date and body.review_date and body.review_date < body.start_date:
+        raise _bad("review_date", "review date is before the start date")
+    return await _act(request, case_id, who, lambda conn, case: staff.set_activity(
+        conn, case, who, body.activity_code, body.start_date, body.review_date, request.app.state.clock()))
+
+
+@router.post("/cases/{case_id}/consent")
+async def record_consent(request: Request, case_id: UUID, body: ConsentIn, who: Principal = Depends(la_staff)) -> dict:
+    return await _act(request, case_id, who, lambda conn, case: staff.record_consent(
+        conn, case, who, body.share_with_ncs, body.source, request.app.state.clock()))
+
+
+@router.post("/cases/{case_id}/referral", status_code=201)
+async def refer(request: Request, case_id: UUID, who: Principal = Depends(la_staff)) -> dict:
+    async def action(conn, case):
+        return {"referral_id": str(await staff.refer(conn, case, who))}
+    return await _act(request, case_id, who, action)
+
+
+def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
+    from services.la_tracker import api_admin
+
     settings = settings or get_settings()
     app = create_app("la_tracker", settings, title="Onward la_tracker",
                      description="LA follow-up queue. Case statuses: " + ", ".join(domain.CASE_STATUSES))
+    app.state.clock = clock or date.today
     app.include_router(router)
+    app.include_router(api_admin.router)
     return app

@@ -1,6 +1,7 @@
 """Routing policy and case rules (domain.md section 5). Pure: standard library and NCCIS vocabulary only."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -109,3 +110,42 @@ def outcome_status(activity_code: str) -> tuple[str, str]:
     if activity_code == nccis.CANNOT_BE_CONTACTED:
         return NOT_KNOWN, "ncs_could_not_contact"
     return _status_for_activity(activity_code), "ncs_outcome_not_eet"
+
+
+def normalise_name(name: str) -> str:
+    """Exact-match form of a name: Unicode NFKC, case-folded, single spaces, one kind of apostrophe."""
+    text = unicodedata.normalize("NFKC", name).casefold().replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(text.split())
+
+
+def match_key(family_name: str, date_of_birth: date, postcode: str) -> str:
+    """Rule 5.8's third test: exact normalised family name + DOB + postcode."""
+    return f"{normalise_name(family_name)}|{date_of_birth.isoformat()}|{postcode.replace(' ', '').upper()}"
+
+
+def identity(given_name: str, family_name: str, date_of_birth: date, postcode: str) -> dict:
+    """The normalised columns matching runs on: exact (match_key) and weak (same DOB and family name, or
+    same DOB, given name and postcode: these go to staff review, never an automatic merge)."""
+    return {"family_norm": normalise_name(family_name), "given_norm": normalise_name(given_name),
+            "dob": date_of_birth, "postcode": postcode.replace(" ", "").upper(),
+            "match_key": match_key(family_name, date_of_birth, postcode)}
+
+
+def due_to_lapse(ascertained: date, activity_code: str, currency_days: dict[str, int]) -> date:
+    """When a recorded activity stops being current (per-code periods are configuration)."""
+    days = currency_days.get(activity_code) or currency_days.get(nccis.activity_group(activity_code).value) \
+        or currency_days["default"]
+    return ascertained + timedelta(days=days)
+
+
+def academic_age_on(born: date, on: date) -> int:
+    """Age on the 31 August that starts the academic year containing `on`."""
+    start_year = on.year if on >= date(on.year, 9, 1) else on.year - 1
+    aug31 = date(start_year, 8, 31)
+    return aug31.year - born.year - ((aug31.month, aug31.day) < (born.month, born.day))
+
+
+def in_nccis_cohort(born: date, ehcp: bool, period_end: date) -> bool:
+    """Statutory tracking cohort: academic age 16-17, or 18-24 with an EHC plan (domain.md 3)."""
+    age = academic_age_on(born, period_end)
+    return 16 <= age <= 17 or (ehcp and 18 <= age <= 24)

@@ -8,7 +8,7 @@ import faust
 from onward.settings import Settings
 from onward.stream import Resources, consume, make_app
 from schemas.events import DestinationReported, LeaverRegistered, ReferralOutcomeRecorded
-from services.la_tracker import handlers
+from services.la_tracker import handlers, scheduler
 
 CONSUMER = "la_tracker"
 
@@ -20,6 +20,15 @@ def build_worker(settings: Settings, clock=date.today) -> faust.App:
                            (DestinationReported.TOPIC, handlers.on_destination_reported),
                            (ReferralOutcomeRecorded.TOPIC, handlers.on_referral_outcome)):
         consume(app, topic, CONSUMER, _with_today(handler, clock), res)
+
+    @app.timer(settings.sweep_interval_seconds)
+    async def run_scheduled_jobs() -> None:
+        pool = await res.pool()
+        while True:  # drain everything due, 100 jobs a transaction
+            async with pool.acquire() as conn, conn.transaction():
+                if await scheduler.run_due(conn, clock()) < 100:
+                    return
+
     return app
 
 

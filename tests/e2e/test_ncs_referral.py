@@ -46,7 +46,7 @@ async def test_fields_the_la_holds_never_reach_the_ncs_database(http, urls, toke
 
 
 async def test_referral_goes_to_the_area_of_the_responsible_las_region(http, urls, tokens):
-    _, ref = await _refer(http, urls, tokens, school_laestab="2024001")  # Camden
+    _, ref = await _refer(http, urls, tokens, school_laestab="2024001", home_postcode="NW1 2DB")  # Camden
     assert ref["ncs_area"] == "London"
     assert (await http.get(f"{urls['ncs_referral']}/v1/referrals/{ref['referral_id']}",
                            headers=tokens("ncs_adviser", **EAST_MIDLANDS))).status_code == 404

@@ -1,0 +1,52 @@
+"""One person, many reports (domain.md 5.8): UPN, then ULN, then exact normalised family name + DOB +
+postcode. Anything weaker goes to the staff review queue; nothing weaker is ever merged automatically."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import uuid4
+
+import asyncpg
+
+from schemas.events import LeaverRegistered
+from services.la_tracker import domain, store
+
+
+@dataclass
+class Match:
+    person_key: str                  # the young person's canonical key in la_tracker
+    matched_by: str                  # upn | uln | name_dob_postcode | new
+    review: list[tuple[str, str]] = field(default_factory=list)  # (candidate key, reason)
+
+
+async def find(conn: asyncpg.Connection, ev: LeaverRegistered) -> Match:
+    if await store.get_young_person(conn, ev.person_key) is not None:
+        return Match(ev.person_key, "upn")
+    if (alias := await store.person_by_alias(conn, ev.person_key)) is not None:
+        return Match(alias, "upn")
+    if ev.uln and (by_uln := await store.person_by_uln(conn, ev.uln)) is not None:
+        return Match(by_uln, "uln")
+    ident = domain.identity(ev.given_name, ev.family_name, ev.date_of_birth, ev.home_postcode)
+    if (by_name := await store.person_by_match_key(conn, ident["match_key"])) is not None:
+        return Match(by_name, "name_dob_postcode")
+    weak = await store.weak_matches(conn, dob=ident["dob"], family_norm=ident["family_norm"],
+                                    given_norm=ident["given_norm"], postcode=ident["postcode"], exclude=ev.person_key)
+    return Match(ev.person_key, "new", [(r["person_key"], r["reason"]) for r in weak])
+
+
+async def record(conn: asyncpg.Connection, ev: LeaverRegistered, match: Match) -> None:
+    """Remember how this report's key maps to the person, and queue weak matches for staff."""
+    if match.person_key != ev.person_key:
+        await store.add_alias(conn, ev.person_key, match.person_key, match.matched_by)
+    for candidate, reason in match.review:
+        await store.add_review(conn, uuid4(), match.person_key, candidate, reason)
+
+
+async def canonical(conn: asyncpg.Connection, person_key: str) -> str | None:
+    """The canonical key for any report's key (the key itself, or what it was matched or merged to)."""
+    row = await store.get_young_person(conn, person_key)
+    if row is None:
+        alias = await store.person_by_alias(conn, person_key)
+        row = await store.get_young_person(conn, alias) if alias else None
+    while row is not None and row["merged_into"]:
+        row = await store.get_young_person(conn, row["merged_into"])
+    return row["person_key"] if row else None

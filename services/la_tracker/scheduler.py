@@ -1,0 +1,72 @@
+"""Durable time-based rules in Postgres: referral delay, confirmation due date, currency lapse.
+
+Jobs are rows with a due date. `run_due` claims due jobs with `FOR UPDATE SKIP LOCKED`, so several
+worker replicas can run it at once without doing a job twice; `today` is passed in, so tests (and a
+replay) choose the date instead of waiting for it.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+
+from services.la_tracker import domain, store
+from services.la_tracker.handlers import (ACTIVE_REFERRAL, DEFAULT_CURRENCY_DAYS, Cause, apply_decision,
+                                         request_referral, young_person)
+
+
+async def run_due(conn: asyncpg.Connection, today: date, limit: int = 100) -> int:
+    """Run every job due on or before `today` (call inside a transaction); return how many ran."""
+    jobs = await conn.fetch(
+        "select job_id, kind, person_key, case_id, due_on from scheduled_jobs where done_at is null and due_on <= $1"
+        " order by due_on, job_id limit $2 for update skip locked", today, limit)
+    for job in jobs:
+        outcome = await JOBS[job["kind"]](conn, job, today)
+        await conn.execute("update scheduled_jobs set done_at = now(), outcome = $2 where job_id = $1",
+                           job["job_id"], outcome)
+    return len(jobs)
+
+
+async def _refer(conn, job, today: date) -> str:
+    """The LA's referral delay has passed: refer if the person still qualifies and nothing changed."""
+    case = await store.get_case(conn, job["case_id"], for_update=True)
+    if case is None or case["status"] not in domain.OPEN_STATUSES or case["referral_status"] in ACTIVE_REFERRAL:
+        return "skipped_case_changed"
+    person = await store.get_young_person(conn, job["person_key"])
+    decision = domain.route(young_person(person["facts"], person["activity_code"], person["activity_status"]),
+                            await store.policy_for(conn, case["responsible_la"]), today)
+    if not decision.refer:
+        return f"skipped_{decision.reason}"
+    await request_referral(conn, Cause("ReferralDelayElapsed"), case["case_id"], actor="scheduler")
+    return "referred"
+
+
+async def _confirmation_due(conn, job, today: date) -> str:
+    """An intended destination still unconfirmed on its due date becomes not known (domain.md 5.3)."""
+    case = await store.get_case(conn, job["case_id"], for_update=True)
+    person = await store.get_young_person(conn, job["person_key"], for_update=True)
+    if case is None or case["status"] != domain.AWAITING_CONFIRMATION or person["activity_status"] != "intended":
+        return "skipped_confirmed_or_changed"
+    await store.add_timeline(conn, case["case_id"], "confirmation_overdue", "scheduler",
+                             {"intended_activity": person["activity_code"]})
+    return await _not_known(conn, job, person, case["responsible_la"], today, "ConfirmationOverdue")
+
+
+async def _currency_lapse(conn, job, today: date) -> str:
+    """A recorded activity nobody has re-confirmed is no longer current: the person is not known."""
+    person = await store.get_young_person(conn, job["person_key"], for_update=True)
+    lapse = person["activity_code"] and person["activity_ascertained"] and domain.due_to_lapse(
+        person["activity_ascertained"], person["activity_code"], DEFAULT_CURRENCY_DAYS)
+    if not lapse or lapse > today:
+        return "skipped_reconfirmed"
+    return await _not_known(conn, job, person, person["responsible_la"], today, "CurrencyLapsed")
+
+
+async def _not_known(conn, job, person, la: str, today: date, cause_type: str) -> str:
+    await store.set_activity(conn, job["person_key"], "810", "lapsed", today)
+    decision = domain.route(young_person(person["facts"], "810", "lapsed"), await store.policy_for(conn, la), today)
+    await apply_decision(conn, Cause(cause_type), job["person_key"], la, decision, today=today)
+    return f"not_known_{decision.reason}"
+
+
+JOBS = {"refer": _refer, "confirmation_due": _confirmation_due, "currency_lapse": _currency_lapse}

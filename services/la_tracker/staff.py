@@ -1,0 +1,75 @@
+"""What LA staff do to a case: record contacts, set the activity, record consent, refer, decide reviews."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from uuid import UUID
+
+import asyncpg
+
+from onward.auth import Principal
+from services.la_tracker import domain, store
+from services.la_tracker.handlers import (ACTIVE_REFERRAL, Cause, apply_decision, record_activity, request_referral,
+                                         transition, withdraw_referral, young_person)
+
+
+class NotAllowed(Exception):
+    """The case is not in a state that allows this action (HTTP 409); the message says why."""
+
+
+async def record_contact(conn: asyncpg.Connection, case, who: Principal, method: str, outcome: str,
+                         note: str | None) -> None:
+    await store.add_timeline(conn, case["case_id"], "contact", who.sub, {"method": method, "outcome": outcome,
+                                                                        "note": note})
+
+
+async def set_activity(conn: asyncpg.Connection, case, who: Principal, code: str, start: date | None,
+                       review: date | None, today: date) -> None:
+    await store.add_timeline(conn, case["case_id"], "activity_set", who.sub, {
+        "activity_code": code, "start_date": start and start.isoformat(), "review_date": review and review.isoformat()})
+    await record_activity(conn, Cause("StaffSetActivity"), case["person_key"], code, "confirmed", today=today,
+                          start=start, review=review)
+
+
+async def record_consent(conn: asyncpg.Connection, case, who: Principal, share: bool, source: str, today: date) -> None:
+    """Consent to share with the NCS, with its source and time; routing then runs again (it may refer)."""
+    person = await store.get_young_person(conn, case["person_key"], for_update=True)
+    facts = {**person["facts"], "consent_to_ncs": share, "consent_source": source,
+             "consent_recorded_at": datetime.now(timezone.utc).isoformat(), "consent_recorded_by": who.sub}
+    await store.set_person_fields(conn, case["person_key"], facts=facts)
+    await store.add_timeline(conn, case["case_id"], "consent_recorded", who.sub, {"share_with_ncs": share,
+                                                                                 "source": source})
+    la = case["responsible_la"]
+    decision = domain.route(young_person(facts, person["activity_code"], person["activity_status"]),
+                            await store.policy_for(conn, la), today)
+    await apply_decision(conn, Cause("StaffRecordedConsent"), case["person_key"], la, decision, today=today)
+
+
+async def refer(conn: asyncpg.Connection, case, who: Principal) -> UUID:
+    """Manual referral: an open case, no referral under way, and consent when the LA's policy needs it."""
+    if case["status"] not in domain.OPEN_STATUSES:
+        raise NotAllowed(f"case is {case['status']}")
+    if case["referral_status"] in ACTIVE_REFERRAL:
+        raise NotAllowed("a referral is already under way")
+    person = await store.get_young_person(conn, case["person_key"])
+    policy = await store.policy_for(conn, case["responsible_la"])
+    if person["facts"]["objects_to_sharing"]:
+        raise NotAllowed("the young person objects to sharing")
+    if policy.consent_required and not person["facts"]["consent_to_ncs"]:
+        raise NotAllowed("no consent to share with the NCS is recorded")
+    return await request_referral(conn, Cause("StaffReferral"), case["case_id"], actor=who.sub)
+
+
+async def decide_review(conn: asyncpg.Connection, review, who: Principal, decision: str, today: date) -> None:
+    """Merge: the newer record becomes an alias of the older one and its open cases close as merged."""
+    await conn.execute("update review_queue set status = $2, decided_by = $3, decided_at = now() where review_id = $1",
+                       review["review_id"], "merged" if decision == "merge" else "kept_apart", who.sub)
+    if decision != "merge":
+        return
+    keep, merge = review["candidate_key"], review["person_key"]
+    await store.set_person_fields(conn, merge, merged_into=keep)
+    await store.add_alias(conn, merge, keep, "staff_merge")
+    cause = Cause("StaffMergedDuplicate")
+    for case in await store.open_cases_of(conn, merge):
+        await withdraw_referral(conn, cause, case, "merged_duplicate")
+        await transition(conn, cause, case, domain.CLOSED, "merged_duplicate", actor=who.sub)
+        await store.add_timeline(conn, case["case_id"], "merged", who.sub, {"into_person": keep})

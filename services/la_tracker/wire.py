@@ -1,0 +1,42 @@
+"""HTTP bodies of la_tracker (v1)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from schemas import nccis
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContactIn(Body):
+    method: Literal["phone", "email", "text", "letter", "home_visit", "social_media", "other"]
+    outcome: Literal["reached", "no_answer", "left_message", "wrong_details", "refused"]
+    note: Note | None = None
+
+
+class ActivityIn(Body):
+    activity_code: Annotated[str, AfterValidator(nccis.validate_activity_code)]
+    start_date: date | None = None
+    review_date: date | None = None
+
+
+class ConsentIn(Body):
+    share_with_ncs: bool
+    source: Literal["young_person_verbal", "young_person_written", "young_person_online", "parent_carer", "school"]
+
+
+class ReviewDecision(Body):
+    decision: Literal["merge", "keep_apart"]
+
+
+class PolicyIn(Body):
+    referral_delay_days: Annotated[int, Field(ge=0, le=365)] = 0
+    confirmation_due_days: Annotated[int, Field(ge=0, le=365)] = 30
+    consent_required: bool = True
