@@ -29,13 +29,11 @@ def field_errors(exc: RequestValidationError) -> list[dict]:
 
 
 def create_app(service: str, settings: Settings, *, title: str, description: str,
-               on_startup: Callable | None = None, on_metrics: Callable | None = None) -> FastAPI:
+               on_metrics: Callable | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.pool = await create_pool(settings.database_url, settings.db_pool_max)
-        if on_startup:
-            await on_startup(app)
         try:
             yield
         finally:

@@ -79,7 +79,9 @@ def route(person: YoungPerson, policy: Policy, today: date) -> Decision:
     code, state = person.activity_code, person.activity_status
     if code is not None and nccis.is_eet(code):
         if state == "confirmed":
-            return Decision(False, None, "destination_confirmed")
+            # 550: sources disagree whether it is EET; treated as EET, and the reason says so for review.
+            flagged = code in nccis.FLAGGED_ACTIVITY_CODES
+            return Decision(False, None, "destination_confirmed_review_550" if flagged else "destination_confirmed")
         return Decision(True, AWAITING_CONFIRMATION, "awaiting_confirmation",
                         due_on=today + timedelta(days=policy.confirmation_due_days))
     if code is not None and state == "confirmed" and not (nccis.is_neet(code) or nccis.is_not_known(code)):

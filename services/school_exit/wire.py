@@ -93,7 +93,3 @@ class LeaverAccepted(BaseModel):
     status: Literal["accepted", "unchanged", "updated"]
     onward_status: str
 
-
-class BatchIn(BaseModel):
-    leavers: list[dict]
-

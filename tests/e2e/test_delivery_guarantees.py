@@ -1,17 +1,17 @@
 """Redelivered events change nothing; poison records go to `<topic>.dlq` and the workers go on."""
 import asyncio
-import time
 import uuid
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from schemas.events import (CaseStatusChanged, DestinationReported, LeaverRegistered, ReferralOutcomeRecorded,
                             ReferralRequested, ReferralWithdrawn)
 from schemas.topics import dlq_topic
 from tests.e2e.conftest import eventually
 from tests.e2e.leavers import leaver
+from tests.records import read_records
 
 CONSUMED_TOPICS = [LeaverRegistered.TOPIC, DestinationReported.TOPIC, CaseStatusChanged.TOPIC,
                    ReferralRequested.TOPIC, ReferralWithdrawn.TOPIC, ReferralOutcomeRecorded.TOPIC]
@@ -64,17 +64,7 @@ async def test_redelivering_every_event_twice_creates_no_second_case_or_referral
 
 
 async def _dlq_records(bootstrap: str, topic: str, want: int, timeout: float = 20) -> list:
-    consumer = AIOKafkaConsumer(dlq_topic(topic), bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=f"dlq-{uuid.uuid4().hex[:6]}", enable_auto_commit=False)
-    await consumer.start()
-    got, deadline = [], time.monotonic() + timeout
-    try:
-        while len(got) < want and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                got.extend(records)
-    finally:
-        await consumer.stop()
-    return got
+    return await read_records(bootstrap, dlq_topic(topic), want, timeout)
 
 
 async def test_poison_on_every_consumed_topic_goes_to_its_dlq_and_the_worker_goes_on(http, urls, tokens, infra,

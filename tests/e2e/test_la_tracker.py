@@ -1,5 +1,4 @@
 """la_tracker on real Kafka and Postgres: postcode resolution, scheduler, matching, transfer, staff work."""
-import uuid
 from datetime import date, timedelta
 
 import asyncpg

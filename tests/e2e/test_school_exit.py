@@ -1,16 +1,16 @@
 """school_exit against real PostgreSQL and Kafka: idempotency, batches, file import, Kafka intake."""
 import json
 import time
-import uuid
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from schemas.events import LeaverRegistered
 from schemas.topics import LEAVER_SUBMITTED, dlq_topic
 from tests.e2e.conftest import eventually
 from tests.e2e.leavers import leaver
+from tests.records import read_records
 
 SCHOOL = "8314001"
 
@@ -184,16 +184,7 @@ async def test_kafka_intake_registers_valid_records_and_dead_letters_invalid_one
         pkey = person_key(Settings().person_key_secret.get_secret_value(), good["upn"])
         return (await http.get(f"{urls['la_tracker']}/v1/cases", params={"person_key": pkey}, headers=la)).json()["items"]
     assert (await eventually(case))[0]["status"] == "referred_to_ncs"
-    consumer = AIOKafkaConsumer(dlq_topic(LEAVER_SUBMITTED), bootstrap_servers=infra.kafka,
-                                auto_offset_reset="earliest", group_id=f"t-{uuid.uuid4().hex[:6]}")
-    await consumer.start()
-    try:
-        deadline, found = time.monotonic() + 15, None
-        while found is None and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                found = next((r for r in records if bad["upn"].encode() in r.value), found)
-    finally:
-        await consumer.stop()
+    [found] = await read_records(infra.kafka, dlq_topic(LEAVER_SUBMITTED), 1, match=lambda r: bad["upn"].encode() in r.value)
     assert found is not None and found.key is None  # a UPN key is never copied to the DLQ
     reason = dict(found.headers)["dlq.reason"].decode()
     assert "upn:" in reason and "nc_year:" in reason and bad["upn"] not in reason

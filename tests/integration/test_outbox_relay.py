@@ -6,11 +6,11 @@ import time
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from onward.db import create_pool, drop_database, ensure_database, migrate
 from onward.outbox import OutboxRelay, kafka_producer
+from tests.records import read_records
 
 
 async def _topic(bootstrap: str) -> str:
@@ -32,17 +32,7 @@ async def _insert(conn, topic: str, n: int, key: bytes) -> list[str]:
 
 
 async def _consume(bootstrap: str, topic: str, n: int, timeout: float = 15) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=f"g-{uuid.uuid4().hex[:6]}", enable_auto_commit=False)
-    await consumer.start()
-    got, deadline = [], time.monotonic() + timeout
-    try:
-        while len(got) < n and time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                got.extend(records)
-    finally:
-        await consumer.stop()
-    return got
+    return await read_records(bootstrap, topic, n, timeout)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ def person(**over) -> YoungPerson:
 
 @pytest.mark.parametrize("over, open_case, status, reason, refer", [
     (dict(activity_code="230", activity_status="confirmed"), False, None, "destination_confirmed", False),
+    (dict(activity_code="550", activity_status="confirmed"), False, None, "destination_confirmed_review_550", False),
     (dict(activity_code="230", activity_status="intended"), True, "awaiting_confirmation", "awaiting_confirmation", False),
     (dict(), True, "referred_to_ncs", "no_known_destination", True),
     (dict(activity_code="810", activity_status="confirmed"), True, "referred_to_ncs", "activity_810", True),
