@@ -203,3 +203,22 @@ async def test_nccis_export_is_the_callers_la_only(http, urls, tokens):
     assert csv.text.startswith("YoungPersonsID,") and ",831," in csv.text
     assert (await http.get(f"{urls['la_tracker']}/v1/exports/nccis.xml", params={"period_end": "not-a-date"},
                            headers=la)).status_code == 422
+
+
+async def test_confirmed_activity_that_lapses_becomes_not_known_and_opens_a_case(http, urls, tokens, databases):
+    lv = await _submit(http, urls, tokens, destination={"activity_code": "330", "status": "confirmed"})
+
+    async def lapse_job():
+        return await _db(databases, "select due_on from scheduled_jobs where kind = 'currency_lapse' and person_key = $1",
+                         lv["person_key"])
+    [job] = await eventually(lapse_job)
+    assert job["due_on"] == date.today() + timedelta(days=365)  # EET currency (configuration default)
+    assert await _db(databases, "select 1 from cases where person_key = $1", lv["person_key"]) == []
+    conn = await connect(databases["la_tracker"])
+    try:
+        async with conn.transaction():
+            await scheduler.run_due(conn, job["due_on"])
+    finally:
+        await conn.close()
+    [case] = await _cases(http, urls, tokens, lv["person_key"])
+    assert (case["status"], case["activity_code"]) == ("referred_to_ncs", "810")
