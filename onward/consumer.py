@@ -34,35 +34,40 @@ class Rejected(Exception):
 async def process_once(pool: asyncpg.Pool, consumer: str, event: Envelope, effect: Effect) -> bool:
     """Run `effect` exactly once per (consumer, event_id); return False for a duplicate."""
     async with pool.acquire() as conn, conn.transaction():
-        fresh = await conn.fetchval(
-            "insert into processed_events (consumer, event_id) values ($1, $2) on conflict do nothing returning true",
-            consumer, event.event_id,
-        )
-        if not fresh:
-            return False
+        return await _apply(conn, consumer, event, effect)
+
+
+async def _apply(conn: asyncpg.Connection, consumer: str, event: Envelope, effect: Effect) -> bool:
+    fresh = await conn.fetchval(
+        "insert into processed_events (consumer, event_id) values ($1, $2) on conflict do nothing returning true",
+        consumer, event.event_id)
+    if fresh:
         await effect(conn, event)
-    return True
+    return bool(fresh)
 
 
 async def process_batch(pool: asyncpg.Pool, consumer: str, events: list[Envelope], effect: Effect
                         ) -> tuple[int, list[tuple[Envelope, Exception]]]:
     """Apply a batch of events in one transaction (one commit, one fsync), each once.
 
-    Each event runs in its own savepoint: one that fails for a non-transient reason is rolled back
-    alone and returned for the DLQ while the rest commit. A transient error aborts the whole batch
-    (the caller retries it). Returns (events applied, failures).
+    Optimistic first: the whole batch in one transaction. If an event fails for a non-transient
+    reason, that transaction rolls back and the batch runs again with a savepoint per event, so the
+    failing event is rolled back alone and returned for the DLQ while the rest commit. A transient
+    error aborts the batch (the caller retries it). Returns (events applied, failures).
     """
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            return sum([await _apply(conn, consumer, e, effect) for e in events]), []
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        pass  # some event is poison: find it with savepoints
     applied, failures = 0, []
     async with pool.acquire() as conn, conn.transaction():
         for event in events:
             try:
                 async with conn.transaction():  # savepoint
-                    fresh = await conn.fetchval(
-                        "insert into processed_events (consumer, event_id) values ($1, $2)"
-                        " on conflict do nothing returning true", consumer, event.event_id)
-                    if fresh:
-                        await effect(conn, event)
-                        applied += 1
+                    applied += await _apply(conn, consumer, event, effect)
             except TRANSIENT_ERRORS:
                 raise
             except Exception as exc:

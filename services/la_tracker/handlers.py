@@ -108,8 +108,9 @@ async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, de
             await withdraw_referral(conn, cause, case, decision.reason)
         await _schedule_lapse(conn, pkey, today)
         return
+    person = None
     if case is None or case["status"] not in domain.OPEN_STATUSES:
-        case = await _open_case(conn, cause, pkey, la, decision, existing=case, la_review=la_review)
+        case, person = await _open_case(conn, cause, pkey, la, decision, existing=case, la_review=la_review)
     elif case["referral_status"] not in ACTIVE_REFERRAL and (case["status"], case["reason"]) != (decision.status,
                                                                                                decision.reason):
         await transition(conn, cause, case, decision.status, decision.reason, due_on=decision.due_on)
@@ -117,7 +118,7 @@ async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, de
         await store.schedule(conn, "confirmation_due", pkey, case["case_id"], decision.due_on)
     if decision.refer and case["referral_status"] not in ACTIVE_REFERRAL:
         if decision.refer_on is not None and decision.refer_on <= today:
-            await request_referral(conn, cause, case["case_id"], actor="routing")
+            await request_referral(conn, cause, case["case_id"], actor="routing", case=case, person=person)
         else:
             await store.update_case(conn, case["case_id"], referral_due_on=decision.refer_on)
             await store.schedule(conn, "refer", pkey, case["case_id"], decision.refer_on)
@@ -130,7 +131,7 @@ async def _schedule_lapse(conn, pkey: str, today: date) -> None:
         await store.schedule(conn, "currency_lapse", pkey, None, lapse)
 
 
-async def _open_case(conn, cause, pkey: str, la: str, decision: Decision, existing, la_review) -> asyncpg.Record:
+async def _open_case(conn, cause, pkey: str, la: str, decision: Decision, existing, la_review) -> tuple:
     person = await store.get_young_person(conn, pkey)
     yp = young_person(person["facts"], person["activity_code"], person["activity_status"])
     fields = dict(status=decision.status, reason=decision.reason, priority=domain.priority(yp),
@@ -147,7 +148,7 @@ async def _open_case(conn, cause, pkey: str, la: str, decision: Decision, existi
     await outbox.add(conn, CaseStatusChanged(**_meta(cause, pkey), case_id=case_id, leaver_id=person["leaver_id"],
                                              responsible_la=la, status=decision.status, reason=decision.reason,
                                              activity_code=person["activity_code"]))
-    return await store.get_case(conn, case_id)
+    return await store.get_case(conn, case_id), person
 
 
 async def transition(conn, cause, case, status: str, reason: str, *, actor: str = "routing", **changes) -> None:
@@ -169,10 +170,13 @@ async def _transfer(conn, cause, pkey: str, to_la: str) -> None:
             await store.add_timeline(conn, case["case_id"], "transferred", "routing", {"to_la": to_la})
 
 
-async def request_referral(conn: asyncpg.Connection, cause, case_id: UUID, *, actor: str) -> UUID:
-    """Hand the young person to the NCS area of the responsible LA's region, with the handoff fields only."""
-    case = await store.get_case(conn, case_id, for_update=True)
-    person = await store.get_young_person(conn, case["person_key"])
+async def request_referral(conn: asyncpg.Connection, cause, case_id: UUID, *, actor: str, case=None,
+                           person=None) -> UUID:
+    """Hand the young person to the NCS area of the responsible LA's region, with the handoff fields only.
+
+    `case` (locked) and `person` may be passed by a caller that already holds them."""
+    case = case or await store.get_case(conn, case_id, for_update=True)
+    person = person or await store.get_young_person(conn, case["person_key"])
     d, f = person["details"], person["facts"]
     referral_id = uuid4()
     la = local_authorities()[case["responsible_la"]]

@@ -19,15 +19,9 @@ class Match:
 
 
 async def find(conn: asyncpg.Connection, ev: LeaverRegistered) -> Match:
-    if await store.get_young_person(conn, ev.person_key) is not None:
-        return Match(ev.person_key, "upn")
-    if (alias := await store.person_by_alias(conn, ev.person_key)) is not None:
-        return Match(alias, "upn")
-    if ev.uln and (by_uln := await store.person_by_uln(conn, ev.uln)) is not None:
-        return Match(by_uln, "uln")
     ident = domain.identity(ev.given_name, ev.family_name, ev.date_of_birth, ev.home_postcode)
-    if (by_name := await store.person_by_match_key(conn, ident["match_key"])) is not None:
-        return Match(by_name, "name_dob_postcode")
+    if (found := await store.find_person(conn, ev.person_key, ev.uln, ident["match_key"])) is not None:
+        return Match(found["person_key"], found["matched_by"])
     weak = await store.weak_matches(conn, dob=ident["dob"], family_norm=ident["family_norm"],
                                     given_norm=ident["given_norm"], postcode=ident["postcode"], exclude=ev.person_key)
     return Match(ev.person_key, "new", [(r["person_key"], r["reason"]) for r in weak])

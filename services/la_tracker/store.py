@@ -86,16 +86,6 @@ async def person_by_alias(conn, alias_key: str) -> str | None:
     return await conn.fetchval("select person_key from person_aliases where alias_key = $1", alias_key)
 
 
-async def person_by_uln(conn, uln: str) -> str | None:
-    return await conn.fetchval(
-        "select person_key from young_people where uln = $1 and merged_into is null order by ypid limit 1", uln)
-
-
-async def person_by_match_key(conn, key: str) -> str | None:
-    return await conn.fetchval(
-        "select person_key from young_people where match_key = $1 and merged_into is null order by ypid limit 1", key)
-
-
 async def weak_matches(conn, *, dob, family_norm: str, given_norm: str, postcode: str, exclude: str
                        ) -> list[asyncpg.Record]:
     """People resembling a new report too weakly to merge (domain.weak_match_reason's rules, indexed)."""
@@ -131,3 +121,17 @@ async def open_cases_of(conn, person_key: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"select {CASE_COLUMNS} from cases where person_key = $1 and status not in ('closed', 'transferred')"
         " order by opened_at for update", person_key)
+
+
+async def find_person(conn, person_key: str, uln: str | None, match_key: str) -> asyncpg.Record | None:
+    """The strongest match of rule 5.8 in one round trip: UPN (or an alias of it), then ULN, then
+    exact normalised family name + DOB + postcode."""
+    return await conn.fetchrow(
+        "select person_key, matched_by from ("
+        " select person_key, 'upn' as matched_by, 1 as rank from young_people where person_key = $1"
+        " union all select person_key, 'upn', 2 from person_aliases where alias_key = $1"
+        " union all select person_key, 'uln', 3 from young_people where $2::text is not null and uln = $2"
+        "   and merged_into is null"
+        " union all select person_key, 'name_dob_postcode', 4 from young_people where match_key = $3"
+        "   and merged_into is null"
+        ") m order by rank limit 1", person_key, uln, match_key)
