@@ -8,6 +8,8 @@ PG_PORT ?= 5544
 STACK_ENV := ONWARD_PG_URL=postgresql://postgres@127.0.0.1:$(PG_PORT)/postgres \
              KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) ONWARD_RUN_DIR=$(RUN)
 
+BENCH_LEAVERS ?= 100000
+
 .PHONY: install infra up down demo test test-unit bench clean
 
 $(VENV)/.installed: pyproject.toml
@@ -45,6 +47,11 @@ test: install
 
 test-unit: install
 	$(VENV)/bin/pytest -q tests/unit
+
+## bench: Onward end to end beside a raw-Kafka baseline on the same broker (BENCH_LEAVERS, default 100000)
+bench: infra
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	$(STACK_ENV) BENCH_LEAVERS=$(BENCH_LEAVERS) $(VENV)/bin/python -m bench.run
 
 clean: down
 	rm -rf $(RUN)

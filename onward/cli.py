@@ -63,7 +63,7 @@ def _stack():
 
     s = Settings()
     return Stack(Path(s.run_dir).resolve(), {n: with_database(_pg_url(), v.database()) for n, v in SERVICES.items()},
-                 s.kafka_bootstrap_servers)
+                 s.kafka_bootstrap_servers, worker_replicas=s.worker_replicas)
 
 
 @stack_app.command("up")

@@ -1,7 +1,8 @@
-"""Synthetic Year 13 leavers with valid identifiers, spread over LAs by their 2025 16-17 cohort sizes.
+"""Synthetic Year 13 leavers: valid UPNs and ULNs, real postcodes of each LA (ONS directory), spread
+over LAs by their 2025 16-17 cohort sizes, with the national shares of domain.md section 3.
 
-Deterministic for a seed. Shares follow domain.md section 3: about 5% with no destination captured,
-5.4% with an EHC plan; the rest split between confirmed and intended destinations.
+Deterministic for a seed. No two leavers share family name + DOB + postcode (that would be the same
+young person under rule 5.8), so every leaver is one journey.
 """
 from __future__ import annotations
 
@@ -11,10 +12,18 @@ from datetime import date, timedelta
 from onward.la_data import local_authorities
 from schemas.identifiers import uln_check_digit, upn_check_letter
 
-GIVEN = ["Amira", "Oliver", "Zara", "Noah", "Chloé", "Kofi", "Siobhán", "Jack", "Priya", "Mateusz", "Aoife", "Leo"]
-FAMILY = ["Khan", "Smith", "O'Neill", "Nowak", "Okafor", "Jones", "Patel", "Brown-Hughes", "Williams", "Ahmed"]
-EET_CODES = ["210", "220", "230", "240", "310", "320", "330", "340"]
-NEET_CODES = ["610", "619", "540"]
+GIVEN = ("Amira Oliver Zara Noah Chloé Kofi Siobhán Jack Priya Mateusz Aoife Leo Fatima Harry Isla Mohammed Ava "
+         "George Ellie Yusuf Maya Oscar Grace Ibrahim Lily Arthur Freya Musa Evie Theo Ruby Kai Nia Reuben Hana "
+         "Callum Sofia Dylan Aisha Finley Erin Ayaan Megan Rhys Zainab Liam Jessica Tomasz Keira Daniel").split()
+FAMILY = ("Khan Smith O'Neill Nowak Okafor Jones Patel Brown-Hughes Williams Ahmed Taylor Davies Evans Wilson "
+          "Thomas Johnson Roberts Robinson Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris "
+          "Clarke Jackson Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan "
+          "Allen James Scott Phillips Watson Davis Parker Price Bennett Young Griffiths Mitchell Kelly Cook "
+          "Carter Richardson Bailey Collins Bell Shaw Murphy Miller Cox Richards Khalid Begum Hussain Ali "
+          "Kowalski Mensah Adeyemi Singh Kaur Nguyen Chen Da Silva Ferreira Popescu O'Brien MacDonald Ó Súilleabháin").split()
+EET_CODES = ("210", "220", "230", "240", "310", "320", "330", "340", "360", "410")
+NEET_CODES = ("610", "615", "619", "620", "630", "640")
+NOT_KNOWN_CODES = ("810", "820", "830")
 
 
 def make_upn(la: str, serial: int) -> str:
@@ -30,36 +39,53 @@ def make_uln(rng: random.Random) -> str:
             return first9 + str(check)
 
 
-def leaver(rng: random.Random, serial: int, la: str, leaving: date) -> dict:
-    born = leaving - timedelta(days=365 * 18 + rng.randrange(-180, 180))
+def _destination(rng: random.Random) -> dict | None:
     roll = rng.random()
-    if roll < 0.40:
-        destination = {"activity_code": rng.choice(EET_CODES), "status": "confirmed"}
-    elif roll < 0.75:
-        destination = {"activity_code": rng.choice(EET_CODES), "status": "intended"}
-    elif roll < 0.85:
-        destination = {"activity_code": rng.choice(NEET_CODES), "status": "confirmed"}
-    else:
-        destination = None
+    if roll < 0.051:                       # no destination captured (5.1%)
+        return None
+    if roll < 0.085:                       # NEET (3.4%)
+        return {"activity_code": rng.choice(NEET_CODES), "status": "confirmed"}
+    if roll < 0.107:                       # not known (2.2%)
+        return {"activity_code": rng.choice(NOT_KNOWN_CODES), "status": "confirmed"}
+    if roll < 0.40:                        # intended, awaiting confirmation
+        return {"activity_code": rng.choice(EET_CODES), "status": "intended"}
+    return {"activity_code": rng.choice(EET_CODES), "status": "confirmed"}
+
+
+def leaver(rng: random.Random, serial: int, la: str, postcode: str, leaving: date) -> dict:
+    born = date(leaving.year - 19, 9, 1) + timedelta(days=rng.randrange(365))  # Year 13: 18 on 31 August
     ehcp = rng.random() < 0.054
-    characteristics = ["160"] if rng.random() < 0.02 else (["140"] if rng.random() < 0.03 else [])
+    roll = rng.random()
+    characteristics = ["160"] if roll < 0.01 else ["110"] if roll < 0.015 else ["140"] if roll < 0.04 else []
     return {
         "upn": make_upn(la, serial), "uln": make_uln(rng),
         "given_name": rng.choice(GIVEN), "family_name": rng.choice(FAMILY),
-        "date_of_birth": born.isoformat(), "home_postcode": "DE1 2AA", "address_lines": [f"{serial} Example Street"],
-        "email": f"leaver{serial}@example.org", "phone": "07700 900" + f"{serial % 1000:03d}",
+        "date_of_birth": born.isoformat(), "home_postcode": postcode, "address_lines": [f"{serial % 200 + 1} Example Road"],
+        "email": f"leaver{serial}@example.org", "phone": f"07700 9{serial % 100000:05d}",
         "school_laestab": f"{la}4{serial % 1000:03d}", "nc_year": 13, "leaving_date": leaving.isoformat(),
-        "destination": destination, "send": {"ehcp": ehcp, "sen_support": (not ehcp) and rng.random() < 0.1},
+        "destination": _destination(rng), "send": {"ehcp": ehcp, "sen_support": (not ehcp) and rng.random() < 0.12},
         "characteristics": characteristics,
-        "consent": {"share_with_ncs": rng.random() < 0.7, "objects_to_sharing": False},
+        "consent": {"share_with_ncs": rng.random() < 0.7, "objects_to_sharing": rng.random() < 0.01},
     }
 
 
-def cohort(size: int, seed: int = 2026, leaving: date | None = None) -> list[dict]:
+def cohort(size: int, seed: int = 2026, leaving: date | None = None, first_serial: int = 1) -> list[dict]:
     """`size` leavers over LAs weighted by their 16-17 cohort (LAs without figures get none)."""
+    from services.la_tracker.postcodes import directory
+
     rng = random.Random(seed)
-    las = [la for la in local_authorities().values() if la.cohort_16_17]
+    postcodes = directory().sample_by_la(50)
+    las = [la for la in local_authorities().values() if la.cohort_16_17 and la.dfe_code in postcodes]
     weights = [la.cohort_16_17 for la in las]
     leaving = leaving or date.today() - timedelta(days=7)
-    return [leaver(rng, i + 1, rng.choices(las, weights)[0].dfe_code, leaving) for i in range(size)]
-
+    out, seen = [], set()
+    serial = first_serial
+    while len(out) < size:
+        la = rng.choices(las, weights)[0].dfe_code
+        lv = leaver(rng, serial, la, rng.choice(postcodes[la]), leaving)
+        serial += 1
+        identity = (lv["family_name"], lv["date_of_birth"], lv["home_postcode"])
+        if identity not in seen:
+            seen.add(identity)
+            out.append(lv)
+    return out

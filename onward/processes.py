@@ -24,9 +24,10 @@ class Service:
     def migrations(self) -> Path:
         return ROOT / "services" / self.name / "migrations"
 
-    @property
-    def processes(self) -> tuple[str, ...]:
-        return ("api", "worker", "relay") if self.has_worker else ("api", "relay")
+    def processes(self, worker_replicas: int = 1) -> tuple[str, ...]:
+        """Process names: api, relay and worker (worker-2, worker-3... for more replicas of it)."""
+        workers = ("worker",) + tuple(f"worker-{i}" for i in range(2, worker_replicas + 1))
+        return ("api", *(workers if self.has_worker else ()), "relay")
 
     def database(self, prefix: str = "onward") -> str:
         return f"{prefix}_{self.name}"
@@ -46,9 +47,11 @@ def serve(service: str, process: str, settings: Settings, port: int | None = Non
 
         app = importlib.import_module(f"services.{service}.api").build_app(settings)
         uvicorn.run(app, host=host, port=port or spec.port, log_config=None, access_log=False)
-    elif process == "worker":
+    elif process.startswith("worker"):
         from onward.stream import run_worker
 
+        # Replicas join the service's one consumer group and share its partitions.
+        settings = settings.model_copy(update={"replica": process})
         run_worker(importlib.import_module(f"services.{service}.worker").build_worker(settings))
     elif process == "relay":
         asyncio.run(run_relay(settings))

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     ncs_max_contact_attempts: int = Field(3, validation_alias="ONWARD_NCS_MAX_CONTACT_ATTEMPTS")
     ncs_claim_days: int = Field(14, validation_alias="ONWARD_NCS_CLAIM_DAYS")
     sweep_interval_seconds: float = Field(60.0, validation_alias="ONWARD_SWEEP_INTERVAL_SECONDS")
+    worker_replicas: int = Field(1, ge=1, le=6, validation_alias="ONWARD_WORKER_REPLICAS")
+    replica: str = "worker"  # set per process by `onward serve`; keeps each replica's faust data apart
     run_dir: str = Field(".run", validation_alias=AliasChoices("ONWARD_RUN_DIR"))
 
     @model_validator(mode="after")

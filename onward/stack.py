@@ -25,6 +25,10 @@ class Stack:
     kafka_bootstrap: str
     ports: dict[str, int] = field(default_factory=lambda: {s.name: s.port for s in SERVICES.values()})
     env: dict[str, str] = field(default_factory=dict)
+    worker_replicas: int = 1
+
+    def names(self) -> list[tuple[str, str]]:
+        return [(s.name, p) for s in SERVICES.values() for p in s.processes(self.worker_replicas)]
 
     @property
     def pid_dir(self) -> Path:
@@ -51,10 +55,9 @@ class Stack:
         return proc.pid
 
     def up(self, timeout: float = 90) -> None:
-        for spec in SERVICES.values():
-            for process in spec.processes:
-                if not self.alive(spec.name, process):
-                    self.start(spec.name, process)
+        for name, process in self.names():
+            if not self.alive(name, process):
+                self.start(name, process)
         self.wait_ready(timeout)
 
     def pid(self, service: str, process: str) -> int | None:
@@ -75,11 +78,10 @@ class Stack:
         return True
 
     def check_alive(self) -> None:
-        for spec in SERVICES.values():
-            for process in spec.processes:
-                if not self.alive(spec.name, process):
-                    raise RuntimeError(f"{spec.name} {process} exited; see "
-                                       f"{self.log_dir / f'{spec.name}-{process}.log'}:\n" + self.tail(spec.name, process))
+        for name, process in self.names():
+            if not self.alive(name, process):
+                raise RuntimeError(f"{name} {process} exited; see "
+                                   f"{self.log_dir / f'{name}-{process}.log'}:\n" + self.tail(name, process))
 
     def wait_ready(self, timeout: float, settle: float = 3.0) -> None:
         """Every API answers /readyz, and no worker or relay has died during `settle` seconds after."""
@@ -112,7 +114,8 @@ class Stack:
                 pass
 
     def down(self, grace: float = 15) -> None:
-        names = [(s.name, p) for s in SERVICES.values() for p in s.processes]
+        # Every process a pid file names, whatever the replica count it was started with.
+        names = sorted({tuple(p.stem.split("-", 1)) for p in self.pid_dir.glob("*.pid")} | set(self.names()))
         for name, process in names:
             self.kill(name, process)
         deadline = time.monotonic() + grace

@@ -51,7 +51,7 @@ class Resources:
 
 
 def make_app(service: str, settings: Settings) -> faust.App:
-    datadir = Path(settings.run_dir) / "faust" / service
+    datadir = Path(settings.run_dir) / "faust" / f"{service}-{settings.replica}"
     datadir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         f"onward-{service}",  # the consumer group: one per service

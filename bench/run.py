@@ -1,0 +1,276 @@
+"""`make bench`: Onward end to end beside a raw-Kafka baseline on the same broker, in one run.
+
+Starts its own stack (fresh databases, ports 28001-28003) on the local broker and Postgres, then:
+1. baseline: aiokafka producing and consuming messages of LeaverRegistered's size, acks=all, idempotent;
+2. end to end: a synthetic cohort through the batch API from concurrent clients until every expected
+   case and referral is committed (expected counts come from the routing rules themselves);
+3. handoff latency (202 at school_exit to the referral committed in ncs_referral) for probe leavers
+   under a steady background load, in an HDR histogram;
+4. peak RSS and CPU of every process.
+Writes bench/results/latest.json and latest.png, and the table in docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from hdrh.histogram import HdrHistogram
+
+from onward.auth import issue_token
+from onward.cohort import cohort
+from onward.db import drop_database
+from onward.person_key import person_key
+from onward.processes import SERVICES, prepare
+from onward.settings import Settings
+from onward.stack import Stack
+from services.la_tracker import domain
+from services.la_tracker.handlers import responsible_la, young_person
+
+ROOT = Path(__file__).resolve().parent.parent
+PORTS = {"school_exit": 28001, "la_tracker": 28002, "ncs_referral": 28003}
+
+
+def expected(leavers: list[dict], today: date) -> tuple[set[str], set[str]]:
+    """Person keys that must end with a case, and with a referral, under the default policy."""
+    secret = Settings().person_key_secret.get_secret_value()
+    cases, referrals = set(), set()
+    for lv in leavers:
+        d = lv["destination"] or {}
+        facts = {"nc_year": lv["nc_year"], "date_of_birth": lv["date_of_birth"], "leaving_date": lv["leaving_date"],
+                 "ehcp": lv["send"]["ehcp"], "characteristics": lv["characteristics"],
+                 "consent_to_ncs": lv["consent"]["share_with_ncs"], "objects_to_sharing": lv["consent"]["objects_to_sharing"]}
+        decision = domain.route(young_person(facts, d.get("activity_code"), d.get("status")), domain.Policy(), today)
+        key = person_key(secret, lv["upn"])
+        responsible_la(lv["home_postcode"], lv["school_laestab"])  # warms the postcode letters the run needs
+        if decision.open_case:
+            cases.add(key)
+        if decision.refer and decision.refer_on <= today:
+            referrals.add(key)
+    return cases, referrals
+
+
+async def baseline(bootstrap: str, n: int, size: int) -> float:
+    topic = f"bench.baseline.{uuid.uuid4().hex[:6]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 6, 1)])
+    await admin.close()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=topic, auto_offset_reset="earliest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+    await producer.start()
+    payload = os.urandom(size // 2).hex().encode()
+    started = time.monotonic()
+
+    async def produce():
+        for i in range(n):
+            await producer.send(topic, payload, key=f"{i:064x}".encode())
+        await producer.flush()
+
+    task = asyncio.create_task(produce())
+    got = 0
+    while got < n:
+        for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+            got += len(records)
+        await consumer.commit()
+    elapsed = time.monotonic() - started
+    await task
+    await producer.stop()
+    await consumer.stop()
+    return n / elapsed
+
+
+async def submit(http: httpx.AsyncClient, leavers: list[dict], clients: int, token: dict, batch: int = 1000) -> None:
+    chunks = [leavers[i:i + batch] for i in range(0, len(leavers), batch)]
+    queue: asyncio.Queue = asyncio.Queue()
+    for c in chunks:
+        queue.put_nowait(c)
+
+    async def client():
+        while not queue.empty():
+            chunk = queue.get_nowait()
+            r = await http.post(f"http://127.0.0.1:{PORTS['school_exit']}/v1/leavers/batch", json={"leavers": chunk},
+                                headers=token, timeout=120)
+            assert r.status_code == 207 and r.json()["rejected"] == 0, r.text[:500]
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+
+
+async def wait_for(urls: dict, cases: set[str], referrals: set[str], timeout: float) -> None:
+    la, ncs = await asyncpg.connect(urls["la_tracker"]), await asyncpg.connect(urls["ncs_referral"])
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            c = await la.fetchval("select count(distinct person_key) from cases where person_key = any($1)", list(cases))
+            r = await ncs.fetchval("select count(distinct person_key) from referrals where person_key = any($1)",
+                                   list(referrals))
+            if c >= len(cases) and r >= len(referrals):
+                return
+            await asyncio.sleep(0.25)
+        raise RuntimeError(f"not settled in {timeout} s: cases {c}/{len(cases)}, referrals {r}/{len(referrals)}")
+    finally:
+        await la.close()
+        await ncs.close()
+
+
+async def latency(urls: dict, http: httpx.AsyncClient, token: dict, rate: int, seconds: float, seed: int) -> HdrHistogram:
+    """Probe leavers (always referred) every 250 ms while background leavers arrive at `rate` a second."""
+    hist = HdrHistogram(1, 60_000, 3)
+    background = cohort(int(rate * seconds) + rate, seed=seed + 1, first_serial=5_000_000)
+    probes = [lv | {"destination": None, "consent": {"share_with_ncs": True, "objects_to_sharing": False},
+                    "send": {"ehcp": False, "sen_support": False}, "characteristics": []}
+              for lv in cohort(int(seconds * 4) + 4, seed=seed + 2, first_serial=8_000_000)]
+    secret = Settings().person_key_secret.get_secret_value()
+    ncs = await asyncpg.create_pool(urls["ncs_referral"], min_size=2, max_size=8)
+    stop = time.monotonic() + seconds
+    url = f"http://127.0.0.1:{PORTS['school_exit']}/v1/leavers"
+
+    async def load():
+        i, tick = 0, time.monotonic()
+        while time.monotonic() < stop:
+            chunk = background[i:i + rate // 10]
+            i += len(chunk)
+            await http.post(url + "/batch", json={"leavers": chunk}, headers=token, timeout=30)
+            tick += 0.1
+            await asyncio.sleep(max(0.0, tick - time.monotonic()))
+
+    async def probe(lv):
+        started = time.monotonic()
+        r = await http.post(url, json=lv, headers=token, timeout=30)
+        assert r.status_code == 202, r.text
+        key = person_key(secret, lv["upn"])
+        while not await ncs.fetchval("select 1 from referrals where person_key = $1", key):
+            await asyncio.sleep(0.005)
+        hist.record_value(max(1, int((time.monotonic() - started) * 1000)))
+
+    loader = asyncio.create_task(load())
+    tasks = []
+    for lv in probes:
+        if time.monotonic() >= stop:
+            break
+        tasks.append(asyncio.create_task(probe(lv)))
+        await asyncio.sleep(0.25)
+    await asyncio.gather(loader, *tasks)
+    await ncs.close()
+    return hist
+
+
+def _proc(pid: int) -> tuple[float, float]:
+    """(peak RSS MB, CPU seconds) of a live process."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    hwm = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return hwm / 1024, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def processes(stack: Stack) -> dict[str, int]:
+    pids = {f"{n}.{p}": stack.pid(n, p) for n, p in stack.names()}
+    kafka_pid = ROOT / ".run" / "kafka" / "kafka.pid"
+    if kafka_pid.exists():
+        pids["kafka"] = int(kafka_pid.read_text())
+    return {k: v for k, v in pids.items() if v}
+
+
+async def main(args) -> dict:
+    settings = Settings()
+    pg = os.environ.get("ONWARD_PG_URL", "postgresql://postgres@127.0.0.1:5544/postgres")
+    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    urls = await prepare(pg, settings.kafka_bootstrap_servers, settings.topic_partitions, prefix=prefix)
+    stack = Stack(ROOT / ".run" / "bench", urls, settings.kafka_bootstrap_servers, ports=PORTS,
+                  env={"ONWARD_LOG_LEVEL": "WARNING"}, worker_replicas=args.replicas)
+    stack.down()
+    stack.up(timeout=120)
+    token = {"Authorization": "Bearer " + issue_token(settings.jwt_secret.get_secret_value(), role="admin",
+                                                      sub="bench")}
+    try:
+        leavers = cohort(args.leavers, seed=args.seed)
+        cases, referrals = expected(leavers, date.today())
+        sample = json.dumps(leavers[0]).encode()
+        base = await baseline(settings.kafka_bootstrap_servers, args.leavers, len(sample) + 700)
+        pids = processes(stack)
+        cpu_before = {k: _proc(p)[1] for k, p in pids.items()}
+        async with httpx.AsyncClient() as http:
+            started = time.monotonic()
+            await submit(http, leavers, args.clients, token)
+            ingest_s = time.monotonic() - started
+            await wait_for(urls, cases, referrals, args.timeout)
+            e2e_s = time.monotonic() - started
+            cpu = {k: round((_proc(p)[1] - cpu_before[k]) / e2e_s, 2) for k, p in pids.items()}
+            hist = await latency(urls, http, token, args.latency_rate, args.latency_seconds, args.seed)
+        rss = {k: round(_proc(p)[0], 1) for k, p in pids.items()}
+    finally:
+        stack.down()
+        for spec in SERVICES.values():
+            await drop_database(pg, spec.database(prefix))
+    e2e = args.leavers / e2e_s
+    return {
+        "date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores", "leavers": args.leavers,
+        "clients": args.clients, "worker_replicas": args.replicas, "expected_cases": len(cases),
+        "expected_referrals": len(referrals), "ingest_leavers_per_s": round(args.leavers / ingest_s),
+        "end_to_end_seconds": round(e2e_s, 1), "end_to_end_events_per_s": round(e2e),
+        "baseline_events_per_s": round(base), "ratio": round(e2e / base, 3),
+        "latency_background_leavers_per_s": args.latency_rate, "latency_probes": hist.get_total_count(),
+        "handoff_latency_p50_ms": hist.get_value_at_percentile(50),
+        "handoff_latency_p95_ms": hist.get_value_at_percentile(95),
+        "handoff_latency_p99_ms": hist.get_value_at_percentile(99),
+        "handoff_latency_max_ms": hist.get_max_value(),
+        "peak_rss_mb": rss, "cpu_cores_during_end_to_end": cpu,
+    }
+
+
+def report(result: dict) -> None:
+    out = ROOT / "bench" / "results"
+    (out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    a.bar(["raw Kafka\nbaseline", "Onward\nend to end"], [result["baseline_events_per_s"],
+                                                          result["end_to_end_events_per_s"]], color=["#505a5f", "#1d70b8"])
+    a.set_ylabel("events (leavers) per second")
+    a.set_title(f"{result['leavers']:,} leavers, ratio {result['ratio']:.1%}")
+    a.set_yscale("log")
+    pct = ["p50", "p95", "p99", "max"]
+    b.bar(pct, [result[f"handoff_latency_{p}_ms"] for p in pct], color="#00703c")
+    b.set_ylabel("ms")
+    b.set_title(f"handoff latency at {result['latency_background_leavers_per_s']} leavers/s")
+    fig.tight_layout()
+    fig.savefig(out / "latest.png", dpi=100)
+    doc = ROOT / "docs" / "performance.md"
+    table = "\n".join([
+        "| figure | value |", "|---|---|",
+        *(f"| {k} | {v} |" for k, v in result.items() if not isinstance(v, dict)),
+        *(f"| peak RSS MB, {k} | {v} |" for k, v in result["peak_rss_mb"].items()),
+        *(f"| CPU cores during end to end, {k} | {v} |" for k, v in result["cpu_cores_during_end_to_end"].items()),
+    ])
+    text = doc.read_text() if doc.exists() else "# Performance\n\n<!-- bench:start -->\n<!-- bench:end -->\n"
+    head, rest = text.split("<!-- bench:start -->", 1)
+    tail = rest.split("<!-- bench:end -->", 1)[1]
+    doc.write_text(f"{head}<!-- bench:start -->\n{table}\n\n![bench](../bench/results/latest.png)\n<!-- bench:end -->{tail}")
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--leavers", type=int, default=int(os.environ.get("BENCH_LEAVERS", 100_000)))
+    p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--replicas", type=int, default=int(os.environ.get("ONWARD_WORKER_REPLICAS", 1)))
+    p.add_argument("--latency-rate", type=int, default=200)
+    p.add_argument("--latency-seconds", type=float, default=30)
+    p.add_argument("--timeout", type=float, default=3600)
+    p.add_argument("--seed", type=int, default=2026)
+    res = asyncio.run(main(p.parse_args()))
+    report(res)
+    print(json.dumps(res))
