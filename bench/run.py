@@ -110,15 +110,19 @@ async def submit(http: httpx.AsyncClient, leavers: list[dict], clients: int, tok
 async def wait_for(urls: dict, cases: set[str], referrals: set[str], timeout: float) -> None:
     la, ncs = await asyncpg.connect(urls["la_tracker"]), await asyncpg.connect(urls["ncs_referral"])
     deadline = time.monotonic() + timeout
+    last, stalled_since = None, time.monotonic()
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and time.monotonic() - stalled_since < 60:
             c = await la.fetchval("select count(distinct person_key) from cases where person_key = any($1)", list(cases))
             r = await ncs.fetchval("select count(distinct person_key) from referrals where person_key = any($1)",
                                    list(referrals))
             if c >= len(cases) and r >= len(referrals):
                 return
+            if (c, r) != last:
+                last, stalled_since = (c, r), time.monotonic()
             await asyncio.sleep(0.25)
-        raise RuntimeError(f"not settled in {timeout} s: cases {c}/{len(cases)}, referrals {r}/{len(referrals)}")
+        raise RuntimeError(f"not settled (no progress for 60 s or {timeout} s in all): cases {c}/{len(cases)},"
+                           f" referrals {r}/{len(referrals)}")
     finally:
         await la.close()
         await ncs.close()

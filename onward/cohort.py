@@ -84,8 +84,9 @@ def cohort(size: int, seed: int = 2026, leaving: date | None = None, first_seria
         la = rng.choices(las, weights)[0].dfe_code
         lv = leaver(rng, serial, la, rng.choice(postcodes[la]), leaving)
         serial += 1
+        # Distinct ULNs and identities: a repeat would be, rightly, matched as the same young person.
         identity = (lv["family_name"], lv["date_of_birth"], lv["home_postcode"])
-        if identity not in seen:
-            seen.add(identity)
+        if identity not in seen and lv["uln"] not in seen:
+            seen.update((identity, lv["uln"]))
             out.append(lv)
     return out
