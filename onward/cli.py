@@ -56,6 +56,15 @@ def prepare() -> None:
     typer.echo("prepared: " + ", ".join(urls))
 
 
+@app.command()
+def schemas() -> None:
+    """Write the JSON Schema of every topic and the AsyncAPI document (schemas/json, schemas/asyncapi.json)."""
+    from schemas.contract import write
+
+    for path in write():
+        typer.echo(f"wrote {path}")
+
+
 def _stack():
     from onward.processes import SERVICES
     from onward.db import with_database

@@ -12,7 +12,9 @@ PORTS = {"school_exit": 18001, "la_tracker": 18002, "ncs_referral": 18003}
 
 @pytest.fixture(scope="session")
 def stack(infra, databases):
-    st = Stack(TEST_RUN / "stack", databases, infra.kafka, ports=PORTS, env={"ONWARD_LOG_LEVEL": "INFO", "ONWARD_SWEEP_INTERVAL_SECONDS": "1"})
+    # Two replicas of every stream worker: all e2e tests run with partitions shared in each group.
+    st = Stack(TEST_RUN / "stack", databases, infra.kafka, ports=PORTS, worker_replicas=2,
+               env={"ONWARD_LOG_LEVEL": "INFO", "ONWARD_SWEEP_INTERVAL_SECONDS": "1"})
     st.down()  # processes left by an interrupted session
     try:
         st.up(timeout=120)

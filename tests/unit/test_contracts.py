@@ -1,0 +1,49 @@
+"""The published event contracts stay true and backward compatible."""
+import copy
+import json
+
+import pytest
+
+from schemas import contract
+from schemas.topics import TOPICS
+
+
+@pytest.mark.parametrize("topic", sorted(TOPICS))
+def test_generated_schema_is_up_to_date(topic):
+    committed = json.loads((contract.GENERATED / f"{topic}.json").read_text())
+    assert committed == json.loads(json.dumps(contract.json_schema(topic))), "run `onward schemas` and commit"
+
+
+@pytest.mark.parametrize("topic", sorted(TOPICS))
+def test_current_model_is_backward_compatible_with_the_released_schema(topic):
+    released = json.loads((contract.RELEASED / f"{topic}.json").read_text())
+    assert contract.incompatibilities(released, contract.json_schema(topic)) == []
+
+
+def test_asyncapi_lists_every_topic_with_its_dlq():
+    doc = json.loads((contract.HERE / "asyncapi.json").read_text())
+    assert doc == json.loads(json.dumps(contract.asyncapi()))
+    assert set(doc["channels"]) == set(TOPICS) and all(c["x-dlq"].endswith(".dlq") for c in doc["channels"].values())
+
+
+def _leaver_schema() -> dict:
+    return copy.deepcopy(contract.json_schema("school-exit.leaver-registered.v1"))
+
+
+def test_checker_refuses_removed_retyped_and_newly_required_fields_but_allows_new_optional_ones():
+    old = _leaver_schema()
+    removed = _leaver_schema()
+    del removed["properties"]["upn"]
+    retyped = _leaver_schema()
+    retyped["properties"]["nc_year"] = {"type": "string"}
+    required = _leaver_schema()
+    required["required"].append("email")
+    added = _leaver_schema()
+    added["properties"]["pronouns"] = {"type": "string"}
+    nested = _leaver_schema()
+    nested["$defs"]["Destination"]["properties"]["status"] = {"type": "string"}
+    assert contract.incompatibilities(old, removed) == ["upn: removed"]
+    assert contract.incompatibilities(old, retyped) == ["nc_year: type changed"]
+    assert contract.incompatibilities(old, required) == ["email: newly required"]
+    assert contract.incompatibilities(old, added) == []
+    assert contract.incompatibilities(old, nested) != []
