@@ -9,8 +9,9 @@ STACK_ENV := ONWARD_PG_URL=postgresql://postgres@127.0.0.1:$(PG_PORT)/postgres \
              KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) ONWARD_RUN_DIR=$(RUN)
 
 BENCH_LEAVERS ?= 100000
+CHAOS_LEAVERS ?= 50000
 
-.PHONY: install infra up down demo test test-unit bench clean
+.PHONY: install infra up down demo test test-unit bench chaos clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,11 @@ test-unit: install
 bench: infra
 	$(VENV)/bin/pip install -q -e '.[test,bench]'
 	$(STACK_ENV) BENCH_LEAVERS=$(BENCH_LEAVERS) $(VENV)/bin/python -m bench.run
+
+## chaos: kill -9 service processes, the broker and Postgres under load; check nothing is lost or duplicated
+chaos: install
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	CHAOS_LEAVERS=$(CHAOS_LEAVERS) $(VENV)/bin/python -m bench.chaos
 
 clean: down
 	rm -rf $(RUN)

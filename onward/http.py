@@ -1,6 +1,7 @@
 """The FastAPI app every service shares: health, readiness, metrics and one JSON error format."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,10 +12,12 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from onward.consumer import TRANSIENT_ERRORS
 from onward.db import create_pool
 from onward.kafka_admin import kafka_reachable
 from onward.settings import Settings
 
+log = logging.getLogger(__name__)
 HTTP_LATENCY = Histogram("onward_http_request_seconds", "HTTP request latency", ["method", "route", "status"])
 
 
@@ -49,6 +52,16 @@ def create_app(service: str, settings: Settings, *, title: str, description: str
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # A database or broker outage (restart, failover) is the client's cue to retry, not a server bug.
+        if isinstance(exc, TRANSIENT_ERRORS):
+            return JSONResponse({"detail": "temporarily unavailable; retry shortly"}, status_code=503,
+                                headers={"Retry-After": "2"})
+        # Only the type is logged: exception texts can quote personal data.
+        log.error("unhandled error", extra={"error": type(exc).__name__, "path": request.url.path})
+        return JSONResponse({"detail": "internal error"}, status_code=500)
 
     @app.middleware("http")
     async def _timing(request: Request, call_next):

@@ -60,7 +60,7 @@ async def test_redelivering_every_event_twice_creates_no_second_case_or_referral
     assert await _count(databases["la_tracker"], "select count(*) from cases where person_key = $1", pkey) == 1
     assert await _count(databases["ncs_referral"], referrals, pkey) == 1
     timeline = "select count(*) from case_timeline t join cases c using (case_id) where c.person_key = $1"
-    assert await _count(databases["la_tracker"], timeline, pkey) == 3  # opened, status change, referral
+    assert await _count(databases["la_tracker"], timeline, pkey) == 2  # case_opened, referral_requested: once each
 
 
 async def _dlq_records(bootstrap: str, topic: str, want: int, timeout: float = 20) -> list:
