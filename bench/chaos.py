@@ -47,6 +47,7 @@ class Controller:
         self.stack, self.rng = stack, rng
         self.kills: list[str] = []
         self.stopped = False
+        self._victims: list[tuple[str, str]] = []
 
     async def supervise(self) -> None:
         """Restart any service process that is not running (what systemd or Kubernetes would do)."""
@@ -57,9 +58,13 @@ class Controller:
             await asyncio.sleep(0.5)
 
     async def kill_service_processes(self, count: int, every: float) -> None:
+        """SIGKILL `count` processes, cycling through all of them in a shuffled order so each dies."""
         for _ in range(count):
             await asyncio.sleep(every * self.rng.uniform(0.5, 1.5))
-            name, process = self.rng.choice(self.stack.names())
+            if not self._victims:
+                self._victims = self.stack.names()
+                self.rng.shuffle(self._victims)
+            name, process = self._victims.pop()
             self.stack.kill(name, process, signal.SIGKILL)
             self.kills.append(f"{name}.{process}")
 
