@@ -26,10 +26,14 @@ import httpx
 from bench.run import expected
 from onward.auth import issue_token
 from onward.cohort import cohort
+from onward.kafka_admin import consumer_lag
 from onward.person_key import person_key
 from onward.processes import prepare
 from onward.settings import Settings
 from onward.stack import Stack
+from schemas.events import (CaseStatusChanged, DestinationReported, LeaverRegistered, ReferralOutcomeRecorded,
+                            ReferralRequested, ReferralWithdrawn)
+from schemas.topics import LEAVER_SUBMITTED
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / ".run" / "chaos"
@@ -106,8 +110,13 @@ async def submit(leavers: list[dict], clients: int, token: dict, deadline: float
     return accepted
 
 
-async def settle(urls: dict, timeout: float) -> float:
-    """Until every outbox is published and the case and referral counts stop moving for 15 s."""
+CONSUMED = {"onward-school_exit": [CaseStatusChanged.TOPIC, LEAVER_SUBMITTED],
+            "onward-la_tracker": [LeaverRegistered.TOPIC, DestinationReported.TOPIC, ReferralOutcomeRecorded.TOPIC],
+            "onward-ncs_referral": [ReferralRequested.TOPIC, ReferralWithdrawn.TOPIC]}
+
+
+async def settle(urls: dict, kafka: str, timeout: float) -> float:
+    """Until every outbox is published, every consumer group has no lag, and nothing moved for 10 s."""
     started, last, quiet_since = time.monotonic(), None, time.monotonic()
     while time.monotonic() - started < timeout:
         try:
@@ -119,9 +128,10 @@ async def settle(urls: dict, timeout: float) -> float:
                     state.append(await conn.fetchval("select count(*) from processed_events"))
                 finally:
                     await conn.close()
-        except (OSError, asyncpg.PostgresError):
-            state = None
-        if state and state == last and sum(state[0::2]) == 0 and time.monotonic() - quiet_since >= 15:
+            lag = sum([await consumer_lag(kafka, group, topics) for group, topics in CONSUMED.items()])
+        except Exception:  # the database or broker is still coming back
+            state, lag = None, None
+        if state and lag == 0 and state == last and sum(state[0::2]) == 0 and time.monotonic() - quiet_since >= 10:
             return time.monotonic() - started
         if state != last:
             last, quiet_since = state, time.monotonic()
@@ -176,7 +186,7 @@ async def main(args) -> dict:
         await ctl.kill_service_processes(args.kills - args.kills // 2, every)
         await ctl.restart_postgres()
         accepted = await submitting
-        settle_s = await settle(urls, max(60.0, deadline - time.monotonic()))
+        settle_s = await settle(urls, kafka, max(120.0, deadline - time.monotonic()))
         result = await check(urls, leavers, accepted)
     finally:
         ctl.stopped = True

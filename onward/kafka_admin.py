@@ -40,3 +40,24 @@ async def kafka_reachable(bootstrap: str) -> bool:
         return False
     finally:
         await admin.close()
+
+
+async def consumer_lag(bootstrap: str, group: str, topics: list[str]) -> int:
+    """Records of `topics` not yet committed by consumer group `group` (the end offset minus the
+    committed offset, summed over partitions; a partition the group never committed counts in full)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await probe.start()
+    try:
+        parts = [TopicPartition(d["topic"], p["partition"])
+                 for d in await admin.describe_topics(topics) for p in d["partitions"]]
+        ends = await probe.end_offsets(parts)
+        committed = await admin.list_consumer_group_offsets(group, partitions=parts)
+        return sum(max(0, ends[tp] - (committed[tp].offset if committed.get(tp) and committed[tp].offset >= 0 else 0))
+                   for tp in parts)
+    finally:
+        await probe.stop()
+        await admin.close()

@@ -62,6 +62,9 @@ def make_app(service: str, settings: Settings) -> faust.App:
         topic_disable_leader=True,
         producer_acks=-1,
         broker_commit_interval=0.5,
+        # A killed worker's partitions move to the others after this long without heartbeats.
+        broker_session_timeout=15.0,
+        broker_heartbeat_interval=3.0,
         datadir=str(datadir),
         autodiscover=False,
         key_serializer="raw",
