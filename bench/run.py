@@ -128,17 +128,15 @@ async def wait_for(urls: dict, cases: set[str], referrals: set[str], timeout: fl
         await ncs.close()
 
 
-async def latency(urls: dict, http: httpx.AsyncClient, token: dict, rate: int, seconds: float, seed: int
-                  ) -> tuple[HdrHistogram, int]:
+async def latency(urls: dict, http: httpx.AsyncClient, token: dict, rate: int, seconds: float,
+                  background: list[dict], probes: list[dict]) -> tuple[HdrHistogram, int]:
     """Probe leavers (always referred) every 250 ms while background leavers arrive at `rate` a second.
 
     One poller watches every pending probe's referral (one connection, every 5 ms); a probe not
     referred within 30 s of the end is counted as missing, never waited for forever."""
     hist = HdrHistogram(1, 60_000, 3)
-    background = cohort(int(rate * seconds) + rate, seed=seed + 1, first_serial=5_000_000)
     probes = [lv | {"destination": None, "consent": {"share_with_ncs": True, "objects_to_sharing": False},
-                    "send": {"ehcp": False, "sen_support": False}, "characteristics": []}
-              for lv in cohort(int(seconds * 4) + 4, seed=seed + 2, first_serial=8_000_000)]
+                    "send": {"ehcp": False, "sen_support": False}, "characteristics": []} for lv in probes]
     secret = Settings().person_key_secret.get_secret_value()
     pending: dict[str, float] = {}
     stop = time.monotonic() + seconds
@@ -207,7 +205,11 @@ async def main(args) -> dict:
     token = {"Authorization": "Bearer " + issue_token(settings.jwt_secret.get_secret_value(), role="admin",
                                                       sub="bench")}
     try:
-        leavers = cohort(args.leavers, seed=args.seed)
+        # One generator call: every leaver distinct (no two the same young person under rule 5.8).
+        n_background, n_probes = int(args.latency_rate * (args.latency_seconds + 1)), int(args.latency_seconds * 4) + 4
+        everyone = cohort(args.leavers + n_background + n_probes, seed=args.seed)
+        leavers = everyone[:args.leavers]
+        background, probes = everyone[args.leavers:-n_probes], everyone[-n_probes:]
         cases, referrals = expected(leavers, date.today())
         sample = json.dumps(leavers[0]).encode()
         base = await baseline(settings.kafka_bootstrap_servers, args.leavers, len(sample) + 700)
@@ -220,7 +222,8 @@ async def main(args) -> dict:
             await wait_for(urls, cases, referrals, args.timeout)
             e2e_s = time.monotonic() - started
             cpu = {k: round((_proc(p)[1] - cpu_before[k]) / e2e_s, 2) for k, p in pids.items()}
-            hist, missing = await latency(urls, http, token, args.latency_rate, args.latency_seconds, args.seed)
+            hist, missing = await latency(urls, http, token, args.latency_rate, args.latency_seconds, background,
+                                          probes)
         rss = {k: round(_proc(p)[0], 1) for k, p in pids.items()}
     finally:
         stack.down()
