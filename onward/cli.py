@@ -97,10 +97,16 @@ def stack_down() -> None:
 
 
 @app.command()
-def demo(size: int = typer.Option(12), seed: int = typer.Option(2026), wait: float = typer.Option(20.0)) -> None:
+def demo(size: int = typer.Option(12), seed: int = typer.Option(None, help="repeat a run's cohort"),
+         wait: float = typer.Option(20.0)) -> None:
     """Submit a synthetic Year 13 cohort to the running stack and print where each leaver went."""
+    import time
+
     from onward.demo import run_demo
 
+    # New young people each run by default: a fixed cohort would resubmit the same people on a kept database.
+    seed = seed if seed is not None else int(time.time())
+    typer.echo(f"cohort seed {seed}")
     raise typer.Exit(run_demo(size, seed, wait))
 
 

@@ -30,7 +30,7 @@ def _no_case_expected(leaver: dict) -> bool:
 def run_demo(size: int, seed: int, wait: float) -> int:
     secret = Settings().jwt_secret.get_secret_value()
     admin = {"Authorization": "Bearer " + issue_token(secret, role="admin", sub="demo-admin")}
-    leavers = cohort(size, seed)
+    leavers = cohort(size, seed, first_serial=seed % 9_000_000 + 1)
     by_school: dict[str, list[dict]] = defaultdict(list)
     for lv in leavers:
         by_school[lv["school_laestab"]].append(lv)

@@ -15,6 +15,9 @@ from services.la_tracker import nccis_return, staff, store
 from services.la_tracker.wire import PolicyIn, ReviewDecision
 
 router = APIRouter(prefix="/v1")
+# The personal data a monthly return carries, as the audit records it.
+RETURN_FIELDS = ("given_name", "family_name", "date_of_birth", "address_lines", "home_postcode", "upn", "uln",
+                 "send", "characteristics", "activity")
 la_staff = require("la_staff", "admin")
 
 
@@ -86,8 +89,8 @@ async def _return_records(request: Request, who: Principal, la: str | None, peri
         people = await conn.fetch("select * from young_people where responsible_la = $1 and merged_into is null"
                                   " order by ypid", chosen)
         included = [p for p in people if nccis_return.in_return(p, period_end)]
-        await record_read(conn, who, "young_person", [p["person_key"] for p in included], ["nccis_return"],
-                          action="export")
+        await record_read(conn, who, "young_person", [p["person_key"] for p in included], RETURN_FIELDS,
+                          action="nccis_return")
     return chosen, [nccis_return.record(p, period_end) for p in included]
 
 
