@@ -1,0 +1,207 @@
+"""la_tracker's pages for LA tracking staff: the queue, the case, its actions, duplicate reviews, the NCCIS return.
+
+Each page calls the same functions as the JSON API (services/la_tracker/api.py), so the rules,
+scoping (another LA's case is a 404) and audit are the API's; this module only presents them.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+
+from onward import web
+from onward.audit import record_read
+from services.la_tracker import api, api_admin, domain
+from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn, ReviewDecision
+
+SITE = web.Site(service="la_tracker", service_name="LA leaver tracking", roles=("la_staff", "admin"),
+                nav=[("/cases", "Cases"), ("/reviews", "Possible duplicates"), ("/exports", "NCCIS return")],
+                templates=Path(__file__).parent / "templates")
+pages = APIRouter(include_in_schema=False)
+CONTACT_METHODS = [(m, m.replace("_", " ").capitalize()) for m in ContactIn.model_fields["method"].annotation.__args__]
+CONTACT_OUTCOMES = [(m, m.replace("_", " ").capitalize()) for m in ContactIn.model_fields["outcome"].annotation.__args__]
+CONSENT_SOURCES = [("young_person_verbal", "The young person, verbally"),
+                   ("young_person_written", "The young person, in writing"),
+                   ("young_person_online", "The young person, online"),
+                   ("parent_carer", "A parent or carer"), ("school", "The school")]
+SORTS = [("priority", "Priority (highest first)"), ("-opened_at", "Newest first"), ("opened_at", "Oldest first"),
+         ("-updated_at", "Recently updated"), ("status", "Status")]
+DONE = {"contact": "Contact recorded", "activity": "Activity recorded", "consent": "Consent recorded",
+        "referral": "Referred to the National Careers Service", "review": "Decision recorded"}
+
+
+def who(request: Request):
+    return web.signed_in(request, SITE)
+
+
+class CaseFilters(BaseModel):
+    status: str | None = None
+    priority: int | None = None
+    reason: str | None = None
+    min_age_days: int | None = None
+    q: str | None = None
+    sort: str | None = None
+    page: int = Field(1, ge=1, le=100_000)
+
+
+@pages.get("/cases")
+async def queue(request: Request) -> Response:
+    user = who(request)
+    raw = web.query_data(request.query_params, *CaseFilters.model_fields)
+    errors: dict[str, str] = {}
+    try:
+        filters = CaseFilters.model_validate(raw)
+    except ValidationError as exc:
+        errors = web.form_errors(exc)
+        filters = CaseFilters()
+    if filters.status and filters.status not in domain.CASE_STATUSES:
+        errors["status"], filters.status = "Select a status from the list", None
+    if filters.q is not None and len(filters.q) < 2:
+        errors["q"], filters.q = "Enter at least 2 letters of the family name", None
+    if filters.sort and filters.sort.lstrip("-") not in api.CASE_SORTS:
+        errors["sort"], filters.sort = "Select an order from the list", None
+    if filters.priority is not None and filters.priority not in (1, 2, 3):
+        errors["priority"], filters.priority = "Select a priority from the list", None
+    if filters.min_age_days is not None and not 0 <= filters.min_age_days <= 36500:
+        errors["min_age_days"], filters.min_age_days = "Enter a number of days from 0 to 36500", None
+    result = await api.list_cases(request, user, status=filters.status, priority=filters.priority,
+                                  reason=filters.reason, person_key=None, q=filters.q,
+                                  min_age_days=filters.min_age_days, sort=filters.sort or "priority",
+                                  page_no=max(filters.page, 1), page_size=25)
+    async with request.app.state.pool.acquire() as conn:
+        names = await conn.fetch("select person_key, details->>'given_name' given_name, details->>'family_name'"
+                                 " family_name from young_people where person_key = any($1)",
+                                 [c["person_key"] for c in result["items"]])
+        await record_read(conn, user, "case", [c["case_id"] for c in result["items"]], ("given_name", "family_name"),
+                          action="list")
+        reasons = await conn.fetch("select distinct reason from cases where ($1::text is null or responsible_la = $1)"
+                                   " order by reason", user.la)
+    named = {r["person_key"]: r for r in names}
+    today = request.app.state.clock()
+    for case in result["items"]:
+        person = named.get(case["person_key"])
+        case["name"] = f"{person['given_name']} {person['family_name']}" if person else "(merged record)"
+        case["age_days"] = (today - date.fromisoformat(case["opened_at"][:10])).days
+    kept = {k: v for k, v in filters.model_dump().items() if v is not None and k != "page"}
+    return web.render(request, "queue.html", title="Cases", result=result, filters=filters, errors=errors,
+                      statuses=domain.CASE_STATUSES, reasons=[r["reason"] for r in reasons], sorts=SORTS,
+                      base="/cases?" + (urlencode(kept) + "&" if kept else ""), kept=kept,
+                      total_open=sum(n for s, n in result["counts"].items() if s in domain.OPEN_STATUSES))
+
+
+async def _case_page(request: Request, case_id: UUID, template: str = "case.html", status_code: int = 200, **extra):
+    case = await api.get_case(request, case_id, who(request))
+    return web.render(request, template, status_code=status_code, title=extra.pop("title", "Case"), case=case,
+                      done=DONE.get(request.query_params.get("done", "")), **extra)
+
+
+@pages.get("/cases/{case_id}")
+async def case_page(request: Request, case_id: UUID) -> Response:
+    return await _case_page(request, case_id)
+
+
+FORMS = {
+    "contact": ("case_contact.html", "Record a contact", ContactIn, ("method", "outcome", "note")),
+    "activity": ("case_activity.html", "Record their activity", ActivityIn, ("activity_code", "start_date", "review_date")),
+    "consent": ("case_consent.html", "Record consent to share with the National Careers Service", ConsentIn,
+                ("share_with_ncs", "source")),
+    "referral": ("case_refer.html", "Refer to the National Careers Service", None, ()),
+}
+ACTIONS = {"contact": api.record_contact, "activity": api.set_activity, "consent": api.record_consent}
+
+
+@pages.get("/cases/{case_id}/{action}")
+async def action_form(request: Request, case_id: UUID, action: str) -> Response:
+    if action not in FORMS:
+        raise HTTPException(404, "page not found")
+    template, title, _, _ = FORMS[action]
+    return await _case_page(request, case_id, template, title=title, data={}, **_choices())
+
+
+def _choices() -> dict:
+    return {"methods": CONTACT_METHODS, "outcomes": CONTACT_OUTCOMES, "sources": CONSENT_SOURCES}
+
+
+@pages.post("/cases/{case_id}/{action}")
+async def action_submit(request: Request, case_id: UUID, action: str) -> Response:
+    if action not in FORMS:
+        raise HTTPException(404, "page not found")
+    user = who(request)
+    form = await request.form()
+    web.check_csrf(request, form)
+    template, title, model, names = FORMS[action]
+    data = web.form_data(form, *names)
+    errors: dict[str, str] = {}
+    try:
+        if action == "referral":
+            await api.refer(request, case_id, user)
+        else:
+            if action == "consent" and data["share_with_ncs"] is not None:
+                data["share_with_ncs"] = data["share_with_ncs"] == "yes"
+            body = model.model_validate({k: v for k, v in data.items() if v is not None})
+            if action == "activity":
+                await api.set_activity(request, case_id, body, user)
+            else:
+                await ACTIONS[action](request, case_id, body, user)
+    except ValidationError as exc:
+        errors = web.form_errors(exc)
+    except HTTPException as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        errors = ({e["field"]: e["message"] for e in exc.detail} if isinstance(exc.detail, list)
+                  else {"form": str(exc.detail)[:1].upper() + str(exc.detail)[1:]})
+    if errors:
+        return await _case_page(request, case_id, template, status_code=422, title=title, data=data, errors=errors,
+                                **_choices())
+    return RedirectResponse(f"/cases/{case_id}?done={action}", status_code=303)
+
+
+@pages.get("/reviews")
+async def reviews(request: Request) -> Response:
+    result = await api_admin.list_reviews(request, who(request), status="open")
+    return web.render(request, "reviews.html", title="Possible duplicates", reviews=result["items"],
+                      done=DONE.get(request.query_params.get("done", "")))
+
+
+@pages.post("/reviews/{review_id}")
+async def decide(request: Request, review_id: UUID) -> Response:
+    user = who(request)
+    form = await request.form()
+    web.check_csrf(request, form)
+    try:
+        body = ReviewDecision.model_validate(web.form_data(form, "decision"))
+    except ValidationError:
+        raise HTTPException(422, "Choose whether to merge the records or keep them apart.") from None
+    await api_admin.decide_review(request, review_id, body, user)
+    return RedirectResponse("/reviews?done=review", status_code=303)
+
+
+@pages.get("/exports")
+async def exports(request: Request) -> Response:
+    user = who(request)
+    last_month_end = request.app.state.clock().replace(day=1) - timedelta(days=1)
+    return web.render(request, "exports.html", title="NCCIS return", la=user.la, period_end=last_month_end.isoformat())
+
+
+@pages.get("/exports/nccis.{fmt}")
+async def export_file(request: Request, fmt: str, period_end: str | None = None, la: str | None = None) -> Response:
+    user = who(request)
+    if fmt not in ("xml", "csv"):
+        raise HTTPException(404, "page not found")
+    try:
+        end = date.fromisoformat(period_end or "")
+    except ValueError:
+        return web.render(request, "exports.html", status_code=422, title="NCCIS return", la=user.la,
+                          period_end=period_end, errors={"period_end": "Enter the period end as a real date"})
+    handler = api_admin.nccis_xml if fmt == "xml" else api_admin.nccis_csv
+    return await handler(request, end, user, la)
+
+
+def install(app: FastAPI) -> None:
+    web.install(app, SITE)
+    app.include_router(pages)

@@ -1,0 +1,141 @@
+"""ncs_referral's pages for NCS advisers: the area queue with waiting times, the referral, claim, contact, outcome.
+
+Each page calls the JSON API's functions (services/ncs_referral/api.py): the same rules, area scoping
+(another area's referral is a 404) and audit.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+
+from onward import web
+from onward.audit import record_read
+from services.ncs_referral import api, domain
+
+SITE = web.Site(service="ncs_referral", service_name="NCS referrals", roles=("ncs_adviser", "admin"),
+                nav=[("/referrals", "Referrals")], templates=Path(__file__).parent / "templates")
+pages = APIRouter(include_in_schema=False)
+METHODS = [(m, m.replace("_", " ").capitalize()) for m in api.ContactIn.model_fields["method"].annotation.__args__]
+OUTCOMES = [(m, m.replace("_", " ").capitalize()) for m in api.ContactIn.model_fields["outcome"].annotation.__args__]
+SORTS = [("priority", "Priority (highest first)"), ("received_at", "Waiting longest"), ("-received_at", "Newest first"),
+         ("-updated_at", "Recently updated")]
+DONE = {"claim": "You have claimed this referral", "contact": "Contact recorded", "outcome": "Outcome recorded"}
+
+
+def who(request: Request):
+    return web.signed_in(request, SITE)
+
+
+class Filters(BaseModel):
+    status: str | None = None
+    sort: str | None = None
+    page: int = Field(1, ge=1, le=100_000)
+
+
+def waiting(seconds: int) -> str:
+    days, rest = divmod(seconds, 86400)
+    hours = rest // 3600
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {hours} h"
+    return f"{hours} h {rest % 3600 // 60} min" if hours else f"{rest // 60} min"
+
+
+@pages.get("/referrals")
+async def queue(request: Request) -> Response:
+    user = who(request)
+    errors: dict[str, str] = {}
+    try:
+        filters = Filters.model_validate(web.query_data(request.query_params, *Filters.model_fields))
+    except ValidationError as exc:
+        errors, filters = web.form_errors(exc), Filters()
+    if filters.status and filters.status not in domain.REFERRAL_STATUSES:
+        errors["status"], filters.status = "Select a status from the list", None
+    if filters.sort and filters.sort.lstrip("-") not in api.SORTS:
+        errors["sort"], filters.sort = "Select an order from the list", None
+    result = await api.list_referrals(request, user, status=filters.status, priority=None, min_waiting_hours=None,
+                                      person_key=None, sort=filters.sort or "priority", page_no=max(filters.page, 1),
+                                      page_size=25)
+    ages = await api.queue_age(request, user)
+    async with request.app.state.pool.acquire() as conn:
+        counts = await conn.fetch("select status, count(*) from referrals where ($1::text is null or ncs_area = $1)"
+                                  " group by status", user.ncs_area)
+        names = await conn.fetch("select referral_id, handoff->>'given_name' given_name, handoff->>'family_name'"
+                                 " family_name from referrals where referral_id = any($1)",
+                                 [UUID(r["referral_id"]) for r in result["items"]])
+        await record_read(conn, user, "referral", [r["referral_id"] for r in result["items"]],
+                          ("given_name", "family_name"), action="list")
+    named = {str(n["referral_id"]): f"{n['given_name']} {n['family_name']}" for n in names}
+    for r in result["items"]:
+        r["name"], r["waiting"] = named.get(r["referral_id"], ""), waiting(r["waiting_seconds"])
+    kept = {k: v for k, v in filters.model_dump().items() if v is not None and k != "page"}
+    area = ages["areas"].get(user.ncs_area) if user.ncs_area else None
+    return web.render(request, "queue.html", title="Referrals", result=result, filters=filters, errors=errors,
+                      statuses=domain.REFERRAL_STATUSES, counts={c["status"]: c["count"] for c in counts}, sorts=SORTS,
+                      base="/referrals?" + (urlencode(kept) + "&" if kept else ""), area=area, bands=ages["bands"],
+                      oldest=waiting(area["oldest_waiting_seconds"]) if area else None)
+
+
+async def _referral_page(request: Request, referral_id: UUID, template: str = "referral.html", status_code: int = 200,
+                         **extra) -> Response:
+    referral = await api.get_referral(request, referral_id, who(request))
+    referral["waiting"] = waiting(referral["waiting_seconds"])
+    return web.render(request, template, status_code=status_code, title=extra.pop("title", "Referral"),
+                      r=referral, done=DONE.get(request.query_params.get("done", "")), methods=METHODS,
+                      outcomes=OUTCOMES, **extra)
+
+
+@pages.get("/referrals/{referral_id}")
+async def referral_page(request: Request, referral_id: UUID) -> Response:
+    return await _referral_page(request, referral_id)
+
+
+FORMS = {"contact": ("referral_contact.html", "Record a contact", api.ContactIn, ("method", "outcome", "note")),
+         "outcome": ("referral_outcome.html", "Record the outcome", api.OutcomeIn, ("activity_code", "note"))}
+
+
+@pages.get("/referrals/{referral_id}/{step}")
+async def step_form(request: Request, referral_id: UUID, step: str) -> Response:
+    if step not in FORMS:
+        raise HTTPException(404, "page not found")
+    template, title, _, _ = FORMS[step]
+    return await _referral_page(request, referral_id, template, title=title, data={})
+
+
+@pages.post("/referrals/{referral_id}/{step}")
+async def step_submit(request: Request, referral_id: UUID, step: str) -> Response:
+    if step not in (*FORMS, "claim"):
+        raise HTTPException(404, "page not found")
+    user = who(request)
+    form = await request.form()
+    web.check_csrf(request, form)
+    errors: dict[str, str] = {}
+    data: dict = {}
+    try:
+        if step == "claim":
+            await api.claim(request, referral_id, user)
+        else:
+            _, _, model, names = FORMS[step]
+            data = web.form_data(form, *names)
+            body = model.model_validate({k: v for k, v in data.items() if v is not None})
+            await (api.contact if step == "contact" else api.outcome)(request, referral_id, body, user)
+    except ValidationError as exc:
+        errors = web.form_errors(exc)
+    except HTTPException as exc:
+        if exc.status_code != 409:
+            raise
+        errors = {"form": str(exc.detail)[:1].upper() + str(exc.detail)[1:]}
+    if errors:
+        template, title = (FORMS[step][0], FORMS[step][1]) if step in FORMS else ("referral.html", "Referral")
+        return await _referral_page(request, referral_id, template, status_code=422 if step in FORMS else 409,
+                                    title=title, data=data, errors=errors)
+    return RedirectResponse(f"/referrals/{referral_id}?done={step}", status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    web.install(app, SITE)
+    app.include_router(pages)
