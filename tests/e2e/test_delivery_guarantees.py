@@ -98,3 +98,29 @@ async def test_referral_without_consent_is_refused_to_the_dlq_and_never_stored(i
     assert records[0].key == ev.person_key.encode()
     assert await _count(databases["ncs_referral"], "select count(*) from referrals where referral_id = $1",
                         ev.referral_id) == 0
+
+
+async def test_a_drained_dlq_record_is_applied_once_after_the_fix(infra, databases, producer):
+    """An event dead-lettered by an earlier, faulty version (simulated: a valid event placed in the DLQ
+    with its dlq headers) is listed with its reason and replayed to its source by reason; replaying it
+    again, or a duplicate, changes nothing: the consumer applies it exactly once."""
+    from onward import dlq
+
+    ev = ReferralRequested(
+        producer="test", correlation_id=uuid.uuid4(), person_key=uuid.uuid4().hex * 2, referral_id=uuid.uuid4(),
+        case_id=uuid.uuid4(), responsible_la="831", ncs_area="East Midlands", reason="no_known_destination",
+        priority=3, given_name="A", family_name="B", date_of_birth="2008-01-01", postcode_district="DE1",
+        consent={"share_with_ncs": True, "source": "school_leaver_report"})
+    await producer.send_and_wait(dlq_topic(ev.TOPIC), ev.to_bytes(), key=ev.person_key.encode(), headers=[
+        ("dlq.reason", b"unexpected KeyError at handlers.py:30"), ("dlq.consumer", b"ncs_referral"),
+        ("dlq.source", f"{ev.TOPIC}:0:12345".encode())])
+    listed = await dlq.show(infra.kafka, dlq_topic(ev.TOPIC))
+    assert any(d.reason == "unexpected KeyError at handlers.py:30" and d.source_topic == ev.TOPIC for d in listed)
+    reason = "KeyError at handlers.py:30"
+    assert await dlq.replay(infra.kafka, dlq_topic(ev.TOPIC), reason) == 1
+    query = "select count(*) from referrals where referral_id = $1"
+    await eventually(lambda: _count(databases["ncs_referral"], query, ev.referral_id))
+    assert await dlq.replay(infra.kafka, dlq_topic(ev.TOPIC), reason) == 1  # replayed twice
+    await producer.send_and_wait(ev.TOPIC, ev.to_bytes(), key=ev.person_key.encode())  # and a duplicate anyway
+    await asyncio.sleep(1)
+    assert await _count(databases["ncs_referral"], query, ev.referral_id) == 1
