@@ -12,6 +12,7 @@ Writes bench/results/latest.json and latest.png, and the table in docs/performan
 from __future__ import annotations
 
 import argparse
+import sys
 import asyncio
 import json
 import os
@@ -227,8 +228,11 @@ async def main(args) -> dict:
         rss = {k: round(_proc(p)[0], 1) for k, p in pids.items()}
     finally:
         stack.down()
-        for spec in SERVICES.values():
-            await drop_database(pg, spec.database(prefix))
+        if args.keep:
+            print(f"kept databases {prefix}_*", file=sys.stderr)
+        else:
+            for spec in SERVICES.values():
+                await drop_database(pg, spec.database(prefix))
     e2e = args.leavers / e2e_s
     return {
         "date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores", "leavers": args.leavers,
@@ -288,6 +292,7 @@ if __name__ == "__main__":
     p.add_argument("--latency-seconds", type=float, default=30)
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--keep", action="store_true", help="keep the run's databases (to look into a failure)")
     res = asyncio.run(main(p.parse_args()))
     report(res)
     print(json.dumps(res))

@@ -1,0 +1,130 @@
+"""The bulk of a cohort in a few statements: reports of young people la_tracker has never seen.
+
+`on_leaver_registered` costs about fifteen round trips per report (matching, upsert, routing, the
+case, its timeline, the outbox). In a summer burst almost every report is of a new young person, so
+this set-based path handles those in one batch: one query finds which reports could match anyone (by
+key, alias, ULN, exact name+DOB+postcode, or the weak rules that send a report to staff review) or
+were erased; the rest are routed in Python by the same `domain.route` and written with one
+`executemany` per table. Anything else (a known person, a possible duplicate, two reports of one
+person in the batch, an erased person, an unusual decision) is returned, in order, to
+`on_leaver_registered`. tests/integration/test_la_batch.py checks that both paths leave the same state.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from uuid import uuid4
+
+import asyncpg
+import prometheus_client
+
+from onward import outbox, telemetry
+from onward.la_data import local_authorities
+from schemas import nccis
+from schemas.events import LeaverRegistered
+from services.la_tracker import domain
+from services.la_tracker.domain import Policy
+from services.la_tracker.handlers import (DEFAULT_CURRENCY_DAYS, _reported, opened_detail, opened_event,
+                                         referral_event, responsible_la, young_person)
+
+REGISTERED = prometheus_client.Counter(
+    "onward_la_new_people_batched_total",
+    "Reports of new young people registered by the set-based path (the rest go one by one)")
+
+_SEEN = """
+select 'k' kind, person_key v from young_people where person_key = any($1)
+union all select 'k', alias_key from person_aliases where alias_key = any($1)
+union all select 'k', person_key from erased_people where person_key = any($1)
+union all select 'u', uln from young_people where uln = any($2) and merged_into is null
+union all select 'm', match_key from young_people where match_key = any($3) and merged_into is null
+union all select 'f', responsible_la || '|' || dob::text || '|' || family_norm from young_people
+  where merged_into is null and (dob, family_norm, responsible_la) in (select * from unnest($4::date[], $5::text[], $8::text[]))
+union all select 'g', responsible_la || '|' || dob::text || '|' || given_norm || '|' || postcode from young_people
+  where merged_into is null
+  and (dob, given_norm, postcode, responsible_la) in (select * from unnest($4::date[], $6::text[], $7::text[], $8::text[]))
+"""
+
+
+def _marks(ev: LeaverRegistered, ident: dict, la: str) -> list[tuple[str, str]]:
+    """Everything by which rule 5.8 (or its weak rules, within the LA) could tie this report to another."""
+    marks = [("k", ev.person_key), ("m", ident["match_key"]),
+             ("f", f"{la}|{ident['dob'].isoformat()}|{ident['family_norm']}"),
+             ("g", f"{la}|{ident['dob'].isoformat()}|{ident['given_norm']}|{ident['postcode']}")]
+    return marks + ([("u", ev.uln)] if ev.uln else [])
+
+
+async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegistered], *,
+                              today: date) -> list[LeaverRegistered]:
+    """Register the reports of new young people set-based; return the others for the per-report path."""
+    if len(events) < 2:
+        return events
+    idents = [domain.identity(e.given_name, e.family_name, e.date_of_birth, e.home_postcode) for e in events]
+    las = [responsible_la(e.home_postcode, e.school_laestab) for e in events]
+    marks = [_marks(e, i, la) for e, i, (la, _) in zip(events, idents, las)]
+    in_batch = Counter(m for ms in marks for m in ms)
+    seen = {(r["kind"], r["v"]) for r in await conn.fetch(
+        _SEEN, [e.person_key for e in events], [e.uln for e in events if e.uln], [i["match_key"] for i in idents],
+        [i["dob"] for i in idents], [i["family_norm"] for i in idents], [i["given_norm"] for i in idents],
+        [i["postcode"] for i in idents], [la for la, _ in las])}
+    new = [k for k, ms in enumerate(marks) if all(in_batch[m] == 1 and m not in seen for m in ms)]
+    if not new:
+        return events
+
+    people, cases, timeline, jobs, rows = [], [], [], [], []
+    policies: dict[str, Policy] = {}
+    slow: set[int] = set()
+    for r in await conn.fetch("select la, referral_delay_days, confirmation_due_days, consent_required"
+                              " from la_policies where la = any($1)", list({las[k][0] for k in new})):
+        policies[r["la"]] = Policy(**{k: v for k, v in dict(r).items() if k != "la"})
+    for k in new:
+        ev, ident = events[k], idents[k]
+        (la, la_review), (code, state, facts, details) = las[k], _reported(ev)
+        decision = domain.route(young_person(facts, code, state), policies.get(la, Policy()), today)
+        refer_now = decision.refer and decision.refer_on is not None and decision.refer_on <= today
+        if refer_now and decision.status != domain.REFERRED_TO_NCS:
+            slow.add(k)  # a referral that also changes the status: rare; the per-report path does it
+            continue
+        person = {"leaver_id": ev.leaver_id, "details": details, "facts": facts, "activity_code": code}
+        people.append((ev.person_key, ev.leaver_id, la, "school" if la_review else "postcode", details, facts, ev.upn,
+                       ev.uln, ident["match_key"], code, state, today if code else None, ident["family_norm"],
+                       ident["given_norm"], ident["dob"], ident["postcode"]))
+        if not decision.open_case:
+            if code and state == "confirmed" and nccis.is_eet(code):
+                jobs.append(("currency_lapse", ev.person_key, None,
+                             domain.due_to_lapse(today, code, DEFAULT_CURRENCY_DAYS)))
+            continue
+        case_id = uuid4()
+        priority = domain.priority(young_person(facts, code, state))
+        referral_id = uuid4() if refer_now else None
+        cases.append((case_id, ev.person_key, ev.leaver_id, la, decision.status, decision.reason, priority, code,
+                      decision.due_on, la_review, referral_id, "requested" if refer_now else None,
+                      decision.refer_on if decision.refer and not refer_now else None))
+        timeline.append((case_id, "case_opened", "routing", opened_detail(ev, decision, la_review)))
+        caused = [opened_event(ev, ev.person_key, case_id, person, la, decision)]
+        if decision.due_on:
+            jobs.append(("confirmation_due", ev.person_key, case_id, decision.due_on))
+        if refer_now:
+            case = {"person_key": ev.person_key, "responsible_la": la, "reason": decision.reason, "priority": priority}
+            caused.append(referral_event(ev, case_id, case, person, referral_id))
+            timeline.append((case_id, "referral_requested", "routing",
+                             {"referral_id": str(referral_id), "ncs_area": local_authorities()[la].region}))
+        elif decision.refer:
+            jobs.append(("refer", ev.person_key, case_id, decision.refer_on))
+        with telemetry.event_context(ev):  # the events it causes carry the report's trace on
+            rows += outbox.rows(*caused)
+
+    await conn.executemany(
+        "insert into young_people (person_key, leaver_id, responsible_la, la_source, details, facts, upn, uln,"
+        " match_key, activity_code, activity_status, activity_ascertained, family_norm, given_norm, dob, postcode)"
+        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)", people)
+    await conn.executemany(
+        "insert into cases (case_id, person_key, leaver_id, responsible_la, status, reason, priority, activity_code,"
+        " due_on, la_review, referral_id, referral_status, referral_due_on)"
+        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", cases)
+    await conn.executemany("insert into case_timeline (case_id, kind, actor, detail) values ($1, $2, $3, $4)", timeline)
+    await conn.executemany("insert into scheduled_jobs (kind, person_key, case_id, due_on) values ($1, $2, $3, $4)"
+                           " on conflict (kind, person_key, due_on) do nothing", jobs)
+    await outbox.add_rows(conn, rows)
+    done = set(new) - slow
+    REGISTERED.inc(len(done))
+    return [e for k, e in enumerate(events) if k not in done]
