@@ -19,10 +19,12 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $@
 
-## install: Python venv, Kafka jars (Maven Central), PostgreSQL (Debian); a second run downloads nothing
+## install: Python venv, Kafka jars (Maven Central), PostgreSQL (Debian), page assets (npm), chromium (Debian)
 install: $(VENV)/.installed
 	deploy/local/kafka.sh install
 	deploy/local/postgres.sh install
+	deploy/local/web.sh assets
+	deploy/local/web.sh browser
 
 infra: install
 	deploy/local/postgres.sh start $(RUN)/postgres $(PG_PORT)

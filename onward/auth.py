@@ -74,10 +74,14 @@ _bearer = HTTPBearer(auto_error=False)
 def authenticated(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
     if creds is None or creds.scheme.lower() != "bearer":
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    try:
-        return decode_token(request.app.state.settings.jwt_secret.get_secret_value(), creds.credentials)
-    except InvalidToken as exc:
-        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    settings = request.app.state.settings
+    secrets = [settings.jwt_secret] + ([settings.jwt_secret_previous] if settings.jwt_secret_previous else [])
+    for i, secret in enumerate(secrets):
+        try:
+            return decode_token(secret.get_secret_value(), creds.credentials)
+        except InvalidToken as exc:
+            if i == len(secrets) - 1 or "Signature verification failed" not in str(exc):
+                raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
 
 
 def require(*roles: str):

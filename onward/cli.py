@@ -52,7 +52,8 @@ def prepare() -> None:
     from onward.processes import prepare as run
 
     s = Settings()
-    urls = asyncio.run(run(_pg_url(), s.kafka_bootstrap_servers, s.topic_partitions))
+    urls = asyncio.run(run(_pg_url(), s.kafka_bootstrap_servers, s.topic_partitions,
+                           replication=s.topic_replication))
     typer.echo("prepared: " + ", ".join(urls))
 
 
@@ -108,6 +109,62 @@ def demo(size: int = typer.Option(12), seed: int = typer.Option(None, help="repe
     seed = seed if seed is not None else int(time.time())
     typer.echo(f"cohort seed {seed}")
     raise typer.Exit(run_demo(size, seed, wait))
+
+
+@app.command()
+def purge(service: str) -> None:
+    """Apply a service's retention rules now (the workers also do it every ONWARD_PURGE_INTERVAL_SECONDS)."""
+    import importlib
+    from datetime import datetime, timezone
+
+    import asyncpg
+
+    from onward.retention import purge as run
+
+    rules = importlib.import_module(f"services.{service}.retention").RULES
+
+    async def go() -> dict:
+        conn = await asyncpg.connect(Settings().database_url)
+        try:
+            return await run(conn, rules, datetime.now(timezone.utc))
+        finally:
+            await conn.close()
+    for record, n in asyncio.run(go()).items():
+        typer.echo(f"{n:>8}  {record}")
+
+
+@app.command("kafka-acls")
+def kafka_acls(args: bool = typer.Option(False, "--args", help="only the arguments, one AclCommand per line")) -> None:
+    """The deny-by-default ACLs each service needs, as kafka-acls commands (derived from the topic registry)."""
+    from onward.kafka_security import acl_arguments
+
+    for line in acl_arguments():
+        typer.echo(" ".join(line) if args else
+                   "kafka-acls.sh --bootstrap-server $KAFKA --command-config admin.properties " + " ".join(line))
+
+
+dlq_app = typer.Typer(help="Dead-letter topics: what is there and why; replay after a fix.")
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("show")
+def dlq_show(topic: str) -> None:
+    """One line per dead-lettered record: source, consumer, reason (never the payload)."""
+    from onward.dlq import show
+
+    letters = asyncio.run(show(Settings().kafka_bootstrap_servers, topic))
+    for d in letters:
+        typer.echo(f"{d.partition}:{d.offset}\t{d.source}\t{d.consumer}\t{d.reason}")
+    typer.echo(f"{len(letters)} record(s) in {topic}")
+
+
+@dlq_app.command("replay")
+def dlq_replay(topic: str, reason: str = typer.Option(None, help="only records whose reason contains this")) -> None:
+    """Republish records to the topic they came from (consumers skip events already applied)."""
+    from onward.dlq import replay
+
+    n = asyncio.run(replay(Settings().kafka_bootstrap_servers, topic, reason))
+    typer.echo(f"replayed {n} record(s) from {topic}")
 
 
 def main() -> None:

@@ -21,6 +21,21 @@ FAMILY = ("Khan Smith O'Neill Nowak Okafor Jones Patel Brown-Hughes Williams Ahm
           "Allen James Scott Phillips Watson Davis Parker Price Bennett Young Griffiths Mitchell Kelly Cook "
           "Carter Richardson Bailey Collins Bell Shaw Murphy Miller Cox Richards Khalid Begum Hussain Ali "
           "Kowalski Mensah Adeyemi Singh Kaur Nguyen Chen Da Silva Ferreira Popescu O'Brien MacDonald Ó Súilleabháin").split()
+# England's surnames are long-tailed: the hundred commonest cover about a fifth of people. So a fifth
+# of family names come from the list above and the rest from some 3,000 English-style compounds,
+# which keeps namesakes (same family name and birthday in one LA) about as rare as they are.
+_STEMS = ("Ash Brad Cald Dun Elm Fair Green Hal Hart Kings Lang Mar New Oak Pen Red Rad Sand Stan Thorn "
+          "Wal Whit Wood Ather Bar Black Brook Cart Chest Crom Dal Dray Fen Gold Hay Hol Lind Mid Nor Pem "
+          "Rams Rid Rush Salt Shel Sher Stock Sut Tay Tren War Wen West Wil Win Ax Bur Coll Holt Ling").split()
+_ENDS = ("ford well ton ley wood by ham field worth ridge stone brook more combe den hurst land shaw wick "
+         "more gate lock mere over ing ell cott hill dale bury low son ey all").split()
+RARE_FAMILY = tuple(sorted({s + e for s in _STEMS for e in _ENDS}))
+
+
+def family_name(rng: random.Random) -> str:
+    return rng.choice(FAMILY) if rng.random() < 0.2 else rng.choice(RARE_FAMILY)
+
+
 EET_CODES = ("210", "220", "230", "240", "310", "320", "330", "340", "360", "410")
 NEET_CODES = ("610", "615", "619", "620", "630", "640")
 NOT_KNOWN_CODES = ("810", "820", "830")
@@ -59,7 +74,7 @@ def leaver(rng: random.Random, serial: int, la: str, postcode: str, leaving: dat
     characteristics = ["160"] if roll < 0.01 else ["110"] if roll < 0.015 else ["140"] if roll < 0.04 else []
     return {
         "upn": make_upn(la, serial), "uln": make_uln(rng),
-        "given_name": rng.choice(GIVEN), "family_name": rng.choice(FAMILY),
+        "given_name": rng.choice(GIVEN), "family_name": family_name(rng),
         "date_of_birth": born.isoformat(), "home_postcode": postcode, "address_lines": [f"{serial % 200 + 1} Example Road"],
         "email": f"leaver{serial}@example.org", "phone": f"07700 9{serial % 100000:05d}",
         "school_laestab": f"{la}4{serial % 1000:03d}", "nc_year": 13, "leaving_date": leaving.isoformat(),

@@ -7,12 +7,14 @@ the row and does nothing. Errors split in two: infrastructure errors are retried
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 
 from schemas.envelope import Envelope
 
+log = logging.getLogger(__name__)
 Effect = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -46,22 +48,47 @@ async def _apply(conn: asyncpg.Connection, consumer: str, event: Envelope, effec
     return bool(fresh)
 
 
-async def process_batch(pool: asyncpg.Pool, consumer: str, events: list[Envelope], effect: Effect
-                        ) -> tuple[int, list[tuple[Envelope, Exception]]]:
+BatchEffect = Callable[[asyncpg.Connection, list[Envelope]], Awaitable[list[Envelope]]]
+
+
+async def _claim(conn: asyncpg.Connection, consumer: str, events: list[Envelope]) -> list[Envelope]:
+    """Record the batch's events as processed in one statement; return the fresh ones, first occurrence, in order."""
+    fresh = {r["event_id"] for r in await conn.fetch(
+        "insert into processed_events (consumer, event_id) select $1, unnest($2::uuid[])"
+        " on conflict do nothing returning event_id", consumer, [e.event_id for e in events])}
+    out = []
+    for e in events:
+        if e.event_id in fresh:
+            out.append(e)
+            fresh.discard(e.event_id)
+    return out
+
+
+async def process_batch(pool: asyncpg.Pool, consumer: str, events: list[Envelope], effect: Effect,
+                        batch_effect: BatchEffect | None = None) -> tuple[int, list[tuple[Envelope, Exception]]]:
     """Apply a batch of events in one transaction (one commit, one fsync), each once.
 
     Optimistic first: the whole batch in one transaction. If an event fails for a non-transient
     reason, that transaction rolls back and the batch runs again with a savepoint per event, so the
     failing event is rolled back alone and returned for the DLQ while the rest commit. A transient
     error aborts the batch (the caller retries it). Returns (events applied, failures).
+
+    `batch_effect`, when given, applies in set-based SQL what it can of the fresh events and returns
+    the rest, in order, for `effect` one by one (the savepoint fallback uses `effect` alone).
     """
     try:
         async with pool.acquire() as conn, conn.transaction():
-            return sum([await _apply(conn, consumer, e, effect) for e in events]), []
+            if batch_effect is None:
+                return sum([await _apply(conn, consumer, e, effect) for e in events]), []
+            fresh = await _claim(conn, consumer, events)
+            for event in await batch_effect(conn, fresh):
+                await effect(conn, event)
+            return len(fresh), []
     except TRANSIENT_ERRORS:
         raise
-    except Exception:
-        pass  # some event is poison: find it with savepoints
+    except Exception as exc:  # some event is poison: find it with savepoints
+        log.warning("batch rolled back; applying its events one by one", extra={
+            "consumer": consumer, "events": len(events), "error": type(exc).__name__})
     applied, failures = 0, []
     async with pool.acquire() as conn, conn.transaction():
         for event in events:

@@ -70,6 +70,8 @@ def run_demo(size: int, seed: int, wait: float) -> int:
         ref_txt = f"{ref['status']} in {ref['ncs_area']}" if ref else "-"
         print(f"{i:>3}  {la:<24} {_describe(lv):<16} {case_txt:<34} {ref_txt}")
     print(f"\nall routed in {elapsed:.1f} s")
-    print(f"school_exit  {SCHOOL}/docs\nla_tracker   {LA}/docs\nncs_referral {NCS}/docs")
+    print(f"pages for LA staff:     {LA}/      (development sign-in: choose a role and an LA)")
+    print(f"pages for NCS advisers: {NCS}/      (development sign-in: choose a role and an NCS area)")
+    print(f"API docs: school_exit {SCHOOL}/docs  la_tracker {LA}/docs  ncs_referral {NCS}/docs")
     print("tokens: .venv/bin/onward token --role la_staff --la 831   (see README)")
     return 0

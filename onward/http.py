@@ -12,6 +12,10 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from opentelemetry import context as otel_context
+from opentelemetry.trace import SpanKind
+
+from onward import telemetry
 from onward.consumer import TRANSIENT_ERRORS
 from onward.db import create_pool
 from onward.kafka_admin import kafka_reachable
@@ -29,6 +33,10 @@ def field_errors(exc: RequestValidationError) -> list[dict]:
         msg = err.get("msg", "invalid")
         out.append({"field": ".".join(loc) or "body", "message": msg.removeprefix("Value error, ")})
     return out
+
+
+def json_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 def create_app(service: str, settings: Settings, *, title: str, description: str,
@@ -49,9 +57,7 @@ def create_app(service: str, settings: Settings, *, title: str, description: str
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": field_errors(exc)}, status_code=422)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    app.add_exception_handler(StarletteHTTPException, json_http_error)
 
     @app.exception_handler(Exception)
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -66,7 +72,13 @@ def create_app(service: str, settings: Settings, *, title: str, description: str
     @app.middleware("http")
     async def _timing(request: Request, call_next):
         start = time.perf_counter()
-        response = await call_next(request)
+        # The caller's trace (W3C traceparent), continued here and into every event this request causes.
+        token = otel_context.attach(telemetry.from_http(request.headers))
+        try:
+            with telemetry.tracer.start_as_current_span(f"{request.method} {request.url.path}", kind=SpanKind.SERVER):
+                response = await call_next(request)
+        finally:
+            otel_context.detach(token)
         route = request.scope.get("route")
         HTTP_LATENCY.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).observe(
             time.perf_counter() - start)

@@ -4,7 +4,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from datetime import datetime, timezone
+from pathlib import Path
+
+from onward import telemetry
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -22,10 +26,25 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        trace_id = telemetry.trace_id()
+        if trace_id:
+            doc["trace_id"] = trace_id
         doc.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
-        if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            doc["exc"] = _exception(record.exc_info[1])
         return json.dumps(doc, default=str)
+
+
+def _exception(exc: BaseException) -> dict:
+    """Type and frames only: an exception's message can quote a row's values (personal data)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    out = {"type": type(exc).__name__,
+           "at": [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames[-8:]]}
+    if isinstance(exc, BaseExceptionGroup):
+        out["causes"] = [_exception(e) for e in exc.exceptions[:5]]
+    elif exc.__cause__ is not None or exc.__context__ is not None:
+        out["cause"] = type(exc.__cause__ or exc.__context__).__name__
+    return out
 
 
 def configure(service: str, level: str = "INFO") -> None:

@@ -13,6 +13,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
+from onward import telemetry
 from schemas.envelope import Envelope
 
 log = logging.getLogger(__name__)
@@ -20,14 +21,16 @@ _RELAY_LOCK = 7_362_002  # one active relay per database keeps each person's eve
 
 PUBLISHED = Counter("onward_outbox_published_total", "Outbox events published to Kafka", ["topic"])
 BACKLOG = Gauge("onward_outbox_backlog", "Outbox rows not yet published")
+OLDEST = Gauge("onward_outbox_oldest_unpublished_seconds", "Age of the oldest outbox row not yet published")
 
 
 def headers_of(event: Envelope) -> dict[str, str]:
-    # Ids and type only: never personal data in headers.
+    # Ids, type and the trace context (random ids, a timestamp) only: never personal data in headers.
     return {
         "event_type": event.event_type,
         "event_id": str(event.event_id),
         "correlation_id": str(event.correlation_id),
+        **telemetry.inject(),
     }
 
 
@@ -43,12 +46,25 @@ async def add(conn: asyncpg.Connection, *events: Envelope) -> None:
     if len(events) == 1:
         await conn.execute(_INSERT, *_row(events[0]))
     elif events:
-        await conn.executemany(_INSERT, [_row(e) for e in events])
+        await add_rows(conn, rows(*events))
 
 
-def kafka_producer(bootstrap: str) -> AIOKafkaProducer:
+def rows(*events: Envelope) -> list[tuple]:
+    """Outbox rows for events, with the trace context current now (for callers that batch many causes)."""
+    return [_row(e) for e in events]
+
+
+async def add_rows(conn: asyncpg.Connection, prepared: list[tuple]) -> None:
+    if prepared:
+        await conn.executemany(_INSERT, prepared)
+
+
+def kafka_producer(bootstrap: str, options: dict | None = None) -> AIOKafkaProducer:
+    from onward.kafka_security import client_options
+
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
+        **(client_options() if options is None else options),
         acks="all",
         enable_idempotence=True,
         linger_ms=2,
@@ -125,5 +141,8 @@ class OutboxRelay:
                 await listener.close()
 
     async def _update_backlog(self) -> None:
-        BACKLOG.set(await self.pool.fetchval("select count(*) from outbox where published_at is null"))
+        row = await self.pool.fetchrow("select count(*) n, coalesce(extract(epoch from now() - min(created_at)), 0)::float8"
+                                       " age from outbox where published_at is null")
+        BACKLOG.set(row["n"])
+        OLDEST.set(row["age"])
 

@@ -7,7 +7,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from onward import logs
+import prometheus_client
+
+from onward import logs, telemetry
 from onward.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,10 +40,23 @@ SERVICES: dict[str, Service] = {
 }
 
 
+def metrics_port(api_port: int, process: str) -> int:
+    """Where a worker or relay serves /metrics in the local stack: the API's port + 100 per worker
+    replica (8101, 8201, ...), + 900 for the relay (8901)."""
+    if process == "relay":
+        return api_port + 900
+    replica = int(process.split("-")[1]) if "-" in process else 1
+    return api_port + 100 * replica
+
+
 def serve(service: str, process: str, settings: Settings, port: int | None = None, host: str = "127.0.0.1") -> None:
     """Run one process of a service in the foreground (what `onward serve` and the stack start)."""
     spec = SERVICES[service]
     logs.configure(f"{service}.{process}", settings.log_level)
+    telemetry.configure(service)
+    if process != "api" and settings.metrics_port:
+        # Workers and relays have no HTTP API: their /metrics (and liveness) are on a port of their own.
+        prometheus_client.start_http_server(settings.metrics_port, addr=host)
     if process == "api":
         import uvicorn
 
@@ -83,7 +98,7 @@ async def run_relay(settings: Settings) -> None:
                 pool.terminate()
 
 
-async def prepare(server_url: str, bootstrap: str, partitions: int, prefix: str = "onward") -> dict[str, str]:
+async def prepare(server_url: str, bootstrap: str, partitions: int, prefix: str = "onward", replication: int = 1) -> dict[str, str]:
     """Create each service's database, apply migrations and create topics; return the database URLs."""
     from onward.db import ensure_database, migrate
     from onward.kafka_admin import ensure_topics
@@ -92,5 +107,5 @@ async def prepare(server_url: str, bootstrap: str, partitions: int, prefix: str 
     for spec in SERVICES.values():
         urls[spec.name] = await ensure_database(server_url, spec.database(prefix))
         await migrate(urls[spec.name], spec.migrations)
-    await ensure_topics(bootstrap, partitions)
+    await ensure_topics(bootstrap, partitions, replication=replication)
     return urls

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from onward.processes import SERVICES
+from onward.processes import SERVICES, metrics_port
 
 
 @dataclass
@@ -49,7 +49,8 @@ class Stack:
         name = f"{service}-{process}"
         log = open(self.log_dir / f"{name}.log", "ab")
         cmd = [sys.executable, "-m", "onward.cli", "serve", service, process, "--port", str(self.ports[service])]
-        proc = subprocess.Popen(cmd, env=self.process_env(service), stdout=log, stderr=subprocess.STDOUT,
+        env = {**self.process_env(service), "ONWARD_METRICS_PORT": str(metrics_port(self.ports[service], process))}
+        proc = subprocess.Popen(cmd, env=env if process != "api" else self.process_env(service), stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         (self.pid_dir / f"{name}.pid").write_text(str(proc.pid))
         return proc.pid

@@ -7,6 +7,7 @@ worker is cancelled mid-batch. faust's exactly_once mode is deliberately not use
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import re
 import traceback
@@ -15,10 +16,14 @@ from pathlib import Path
 
 import asyncpg
 import faust
-from prometheus_client import Counter
+from opentelemetry.trace import SpanKind
+from prometheus_client import Counter, Gauge, Histogram
 
-from onward.consumer import TRANSIENT_ERRORS, Effect, Rejected, process_batch
+from onward import telemetry
+from onward.consumer import TRANSIENT_ERRORS, BatchEffect, Effect, Rejected, process_batch
 from onward.db import create_pool
+from onward.kafka_admin import partition_lag, topic_depth
+from onward.kafka_security import faust_credentials
 from onward.settings import Settings
 from schemas.envelope import Envelope
 from schemas.topics import PoisonMessage, decode, dlq_topic
@@ -29,6 +34,12 @@ _PERSON_KEY = re.compile(rb"^[0-9a-f]{64}$")
 BATCH_MAX = 500        # events per transaction
 BATCH_WINDOW_S = 0.005  # how long a lone event waits for company: the latency cost of batching
 CONSUMED = Counter("onward_events_consumed_total", "Events consumed", ["consumer", "topic", "result"])
+CONSUMER_LAG = Gauge("onward_consumer_lag", "Records not yet committed by the service's consumer group",
+                     ["group", "topic", "partition"])
+DLQ_DEPTH = Gauge("onward_dlq_records", "Records held in a dead-letter topic", ["topic"])
+LAG_INTERVAL_S = 15.0
+BATCH_SIZE = Histogram("onward_consumer_batch_events", "Events per consumed batch (one transaction)", ["consumer", "topic"],
+                       buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500))
 
 
 class Resources:
@@ -53,7 +64,7 @@ class Resources:
 def make_app(service: str, settings: Settings) -> faust.App:
     datadir = Path(settings.run_dir) / "faust" / f"{service}-{settings.replica}"
     datadir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    app = faust.App(
         f"onward-{service}",  # the consumer group: one per service
         broker=[f"kafka://{s}" for s in settings.kafka_bootstrap_servers.split(",")],
         web_enabled=False,
@@ -69,7 +80,25 @@ def make_app(service: str, settings: Settings) -> faust.App:
         autodiscover=False,
         key_serializer="raw",
         value_serializer="raw",
+        broker_credentials=faust_credentials(settings),  # SASL/SCRAM over TLS in production
     )
+    app.onward_topics = []  # filled by consume()
+
+    @app.timer(LAG_INTERVAL_S)
+    async def report_lag() -> None:
+        """Consumer lag per partition and dead-letter backlog, for /metrics (every replica reports the group's)."""
+        try:
+            lag = await partition_lag(settings.kafka_bootstrap_servers, app.conf.id, app.onward_topics)
+            depth = await topic_depth(settings.kafka_bootstrap_servers, [dlq_topic(t) for t in app.onward_topics])
+        except Exception as exc:
+            log.warning("lag report failed", extra={"error": type(exc).__name__})
+            return
+        for (topic, partition), n in lag.items():
+            CONSUMER_LAG.labels(app.conf.id, topic, str(partition)).set(n)
+        for topic, n in depth.items():
+            DLQ_DEPTH.labels(topic).set(n)
+
+    return app
 
 
 def decode_event(msg: faust.types.Message) -> Envelope:
@@ -77,13 +106,24 @@ def decode_event(msg: faust.types.Message) -> Envelope:
 
 
 def consume(app: faust.App, topic_name: str, consumer: str, effect: Effect, resources: Resources,
-            decoder: Callable[[faust.types.Message], Envelope] = decode_event) -> None:
+            decoder: Callable[[faust.types.Message], Envelope] = decode_event,
+            batch_effect: BatchEffect | None = None) -> None:
     """Register an agent that applies `effect` once per event of `topic_name`.
 
     `decoder` turns a record into something with an `event_id` or raises PoisonMessage.
     """
     source = app.topic(topic_name, key_type=bytes, value_type=bytes)
+    app.onward_topics.append(topic_name)
     dlq = app.topic(dlq_topic(topic_name), key_type=bytes, value_type=bytes)
+
+    async def traced(conn: asyncpg.Connection, item: Envelope) -> None:
+        # Continue the producer's trace (from the record's headers) while this event's effect runs.
+        with telemetry.event_context(item), telemetry.tracer.start_as_current_span(
+                f"{consumer} {topic_name}", kind=SpanKind.CONSUMER,
+                attributes={"messaging.destination.name": topic_name, "onward.event_id": str(item.event_id)}):
+            await effect(conn, item)
+
+    contexts: dict[int, object] = {}  # id(event) -> its producer's trace context
 
     async def handle(events: list[faust.types.EventT]) -> None:
         decoded, by_id = [], {}
@@ -95,10 +135,18 @@ def consume(app: faust.App, topic_name: str, consumer: str, effect: Effect, reso
                 continue
             decoded.append(item)
             by_id[id(item)] = event.message
+            headers = event.message.headers
+            contexts[id(item)] = telemetry.from_kafka(headers.items() if isinstance(headers, dict) else headers)
         if not decoded:
             return
+        BATCH_SIZE.labels(consumer, topic_name).observe(len(decoded))
         pool = await resources.pool()
-        applied, failures = await _retrying(lambda: process_batch(pool, consumer, decoded, effect))
+        telemetry.set_event_contexts(contexts)
+        try:
+            applied, failures = await _retrying(lambda: process_batch(pool, consumer, decoded, traced, batch_effect))
+        finally:
+            for item in decoded:
+                contexts.pop(id(item), None)
         CONSUMED.labels(consumer, topic_name, "processed").inc(applied)
         CONSUMED.labels(consumer, topic_name, "duplicate").inc(len(decoded) - applied - len(failures))
         for item, exc in failures:
@@ -157,6 +205,23 @@ async def _to_dlq(dlq: faust.TopicT, msg: faust.types.Message, consumer: str, re
     CONSUMED.labels(consumer, msg.topic, "dead_lettered").inc()
     log.warning("record dead-lettered", extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset,
                                                "reason": reason[:300]})
+
+
+def purge_on_schedule(app: faust.App, service: str, resources: Resources, settings: Settings) -> None:
+    """Apply the service's retention rules (onward/retention.py) every ONWARD_PURGE_INTERVAL_SECONDS."""
+    from datetime import datetime, timezone
+
+    from onward.retention import purge
+
+    rules = importlib.import_module(f"services.{service}.retention").RULES
+
+    @app.timer(settings.purge_interval_seconds)
+    async def retention_purge() -> None:
+        pool = await resources.pool()
+        async with pool.acquire() as conn:
+            removed = await purge(conn, rules, datetime.now(timezone.utc))
+        if any(removed.values()):
+            log.info("retention purge", extra={"removed": removed})
 
 
 def run_worker(app: faust.App) -> None:

@@ -125,3 +125,27 @@ class ReferralOutcomeRecorded(Envelope):
     case_id: UUID
     outcome: Literal["activity", "could_not_contact"]
     activity_code: str
+
+
+class PersonErasureRequested(Envelope):
+    """An administrator asked for a young person's personal data to be erased (UK GDPR Article 17).
+
+    school_exit has erased its own copy in the same transaction; la_tracker erases the person and
+    every record merged with them, then announces PersonErased. Carries pseudonymous keys only."""
+
+    TOPIC = "school-exit.person-erasure-requested.v1"
+    event_type: Literal["PersonErasureRequested"] = "PersonErasureRequested"
+    schema_version: Literal[1] = 1
+    erasure_id: UUID
+    reason: str
+
+
+class PersonErased(Envelope):
+    """la_tracker erased a young person: `person_keys` are every key the person was known by
+    (aliases, merged records), so ncs_referral erases its referrals under any of them."""
+
+    TOPIC = "la-tracker.person-erased.v1"
+    event_type: Literal["PersonErased"] = "PersonErased"
+    schema_version: Literal[1] = 1
+    erasure_id: UUID
+    person_keys: list[str]

@@ -10,6 +10,8 @@ from schemas.events import (
     CaseStatusChanged,
     DestinationReported,
     LeaverRegistered,
+    PersonErased,
+    PersonErasureRequested,
     ReferralOutcomeRecorded,
     ReferralRequested,
     ReferralWithdrawn,
@@ -22,6 +24,8 @@ EVENTS: tuple[type[Envelope], ...] = (
     ReferralRequested,
     ReferralWithdrawn,
     ReferralOutcomeRecorded,
+    PersonErasureRequested,
+    PersonErased,
 )
 TOPICS: dict[str, type[Envelope]] = {e.TOPIC: e for e in EVENTS}
 
@@ -35,6 +39,24 @@ def dlq_topic(topic: str) -> str:
 LEAVER_SUBMITTED = "school-exit.leaver-submitted.v1"
 
 ALL_TOPICS: tuple[str, ...] = (*TOPICS, LEAVER_SUBMITTED, *(dlq_topic(t) for t in (*TOPICS, LEAVER_SUBMITTED)))
+
+# Who writes and who reads each topic. Kafka's ACLs are derived from this (onward/kafka_security.py);
+# a test checks it against what each service's worker consumes and its events' producers.
+PRODUCED_BY: dict[str, str] = {
+    LeaverRegistered.TOPIC: "school_exit", DestinationReported.TOPIC: "school_exit",
+    PersonErasureRequested.TOPIC: "school_exit",
+    CaseStatusChanged.TOPIC: "la_tracker", ReferralRequested.TOPIC: "la_tracker",
+    ReferralWithdrawn.TOPIC: "la_tracker", PersonErased.TOPIC: "la_tracker",
+    ReferralOutcomeRecorded.TOPIC: "ncs_referral",
+    LEAVER_SUBMITTED: "intake",  # school MIS integrations publishing straight to Kafka
+}
+CONSUMED_BY: dict[str, tuple[str, ...]] = {
+    LEAVER_SUBMITTED: ("school_exit",), CaseStatusChanged.TOPIC: ("school_exit",),
+    LeaverRegistered.TOPIC: ("la_tracker",), DestinationReported.TOPIC: ("la_tracker",),
+    ReferralOutcomeRecorded.TOPIC: ("la_tracker",), PersonErasureRequested.TOPIC: ("la_tracker",),
+    ReferralRequested.TOPIC: ("ncs_referral",), ReferralWithdrawn.TOPIC: ("ncs_referral",),
+    PersonErased.TOPIC: ("ncs_referral",),
+}
 
 
 class PoisonMessage(Exception):

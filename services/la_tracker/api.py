@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from prometheus_client import Gauge
 
 from onward.audit import record_read
 from onward.auth import Principal, require
@@ -16,6 +17,8 @@ from services.la_tracker import domain, staff, store
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn
 
 router = APIRouter(prefix="/v1")
+OPEN_CASES = Gauge("onward_la_open_cases", "Open cases by LA and status", ["la", "status"])
+OLDEST_CASE = Gauge("onward_la_oldest_open_case_seconds", "Age of the LA's oldest open case", ["la"])
 la_staff = require("la_staff", "admin")
 CASE_SORTS = {"priority": "priority", "opened_at": "opened_at", "updated_at": "updated_at", "status": "status"}
 PERSONAL_FIELDS = ("given_name", "family_name", "date_of_birth", "home_postcode", "address_lines", "email", "phone",
@@ -38,7 +41,7 @@ async def list_cases(request: Request, who: Principal = Depends(la_staff),
                      person_key: Annotated[str | None, Query(max_length=64)] = None,
                      q: Annotated[str | None, Query(min_length=2, max_length=100, description="family name starts with")] = None,
                      min_age_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
-                     sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+                     sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
                      page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     if status is not None and status not in domain.CASE_STATUSES:
         raise _bad("status", f"status must be one of {', '.join(domain.CASE_STATUSES)}")
@@ -134,13 +137,30 @@ async def refer(request: Request, case_id: UUID, who: Principal = Depends(la_sta
     return await _act(request, case_id, who, action)
 
 
+async def refresh_queue_metrics(app: FastAPI) -> None:
+    rows = await app.state.pool.fetch(
+        "select responsible_la, status, count(*) n, extract(epoch from now() - min(opened_at))::float8 oldest"
+        " from cases where status <> all($1::text[]) group by responsible_la, status",
+        [domain.CLOSED, domain.TRANSFERRED])
+    OPEN_CASES.clear()
+    OLDEST_CASE.clear()
+    oldest: dict[str, float] = {}
+    for r in rows:
+        OPEN_CASES.labels(r["responsible_la"], r["status"]).set(r["n"])
+        oldest[r["responsible_la"]] = max(oldest.get(r["responsible_la"], 0.0), r["oldest"])
+    for la, age in oldest.items():
+        OLDEST_CASE.labels(la).set(age)
+
+
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
-    from services.la_tracker import api_admin
+    from services.la_tracker import api_admin, web
 
     settings = settings or get_settings()
     app = create_app("la_tracker", settings, title="Onward la_tracker",
-                     description="LA follow-up queue. Case statuses: " + ", ".join(domain.CASE_STATUSES))
+                     description="LA follow-up queue. Case statuses: " + ", ".join(domain.CASE_STATUSES),
+                     on_metrics=refresh_queue_metrics)
     app.state.clock = clock or date.today
     app.include_router(router)
     app.include_router(api_admin.router)
+    web.install(app)
     return app

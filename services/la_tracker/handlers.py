@@ -7,10 +7,11 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from onward import outbox
+from onward import erasure, outbox
 from onward.la_data import la_of_laestab, local_authorities
 from schemas import nccis
-from schemas.events import (CaseStatusChanged, Consent, DestinationReported, LeaverRegistered,
+from schemas.events import (CaseStatusChanged, Consent, DestinationReported, LeaverRegistered, PersonErased,
+                            PersonErasureRequested,
                             ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn)
 from schemas.identifiers import postcode_district
 from services.la_tracker import domain, matching, store
@@ -52,11 +53,8 @@ def responsible_la(home_postcode: str, school_laestab: str) -> tuple[str, str | 
     return (found.la, None) if found.la else (la_of_laestab(school_laestab), f"postcode_{found.reason}")
 
 
-async def on_leaver_registered(conn: asyncpg.Connection, ev: LeaverRegistered, *, today: date) -> None:
-    match = await matching.find(conn, ev)
-    pkey = match.person_key
-    prior = await store.get_young_person(conn, pkey, for_update=True)
-    la, la_review = responsible_la(ev.home_postcode, ev.school_laestab)
+def _reported(ev: LeaverRegistered) -> tuple[str | None, str | None, dict, dict]:
+    """What a report says: activity code and status, routing facts, personal details."""
     code = ev.destination.activity_code if ev.destination else None
     state = ev.destination.status if ev.destination else None
     facts = {"nc_year": ev.nc_year, "date_of_birth": ev.date_of_birth.isoformat(),
@@ -66,7 +64,18 @@ async def on_leaver_registered(conn: asyncpg.Connection, ev: LeaverRegistered, *
              "consent_recorded_at": ev.occurred_at.isoformat()}
     details = ev.model_dump(mode="json", include={"upn", "uln", "given_name", "family_name", "date_of_birth",
                                                   "home_postcode", "address_lines", "email", "phone",
-                                                  "school_laestab", "leaving_date", "leaver_id"})
+                                                  "school_laestab", "leaver_id", "leaving_date"})
+    return code, state, facts, details
+
+
+async def on_leaver_registered(conn: asyncpg.Connection, ev: LeaverRegistered, *, today: date) -> None:
+    if await erasure.erased_since(conn, ev.person_key, ev.occurred_at):
+        return  # an older report replayed after the young person's data was erased
+    la, la_review = responsible_la(ev.home_postcode, ev.school_laestab)
+    match = await matching.find(conn, ev, la)
+    pkey = match.person_key
+    prior = await store.get_young_person(conn, pkey, for_update=True)
+    code, state, facts, details = _reported(ev)
     ident = domain.identity(ev.given_name, ev.family_name, ev.date_of_birth, ev.home_postcode)
     person = await store.upsert_young_person(
         conn, person_key=pkey, leaver_id=ev.leaver_id, responsible_la=la, la_source="school" if la_review else "postcode",
@@ -80,6 +89,8 @@ async def on_leaver_registered(conn: asyncpg.Connection, ev: LeaverRegistered, *
 
 
 async def on_destination_reported(conn: asyncpg.Connection, ev: DestinationReported, *, today: date) -> None:
+    if await erasure.erased_since(conn, ev.person_key, ev.occurred_at):
+        return
     pkey = await matching.canonical(conn, ev.person_key)
     if pkey is None:
         raise LookupError("destination reported for a young person this LA tracker has never seen")
@@ -145,12 +156,19 @@ async def _open_case(conn, cause, pkey: str, la: str, decision: Decision, existi
     else:  # a closed or transferred case reopened by a new report
         case_id, kind = existing["case_id"], "case_reopened"
         await store.update_case(conn, case_id, referral_status=None, referral_id=None, **fields)
-    await store.add_timeline(conn, case_id, kind, "routing", {"status": decision.status, "reason": decision.reason,
-                                                             "event_type": cause.event_type, "la_review": la_review})
-    await outbox.add(conn, CaseStatusChanged(**_meta(cause, pkey), case_id=case_id, leaver_id=person["leaver_id"],
-                                             responsible_la=la, status=decision.status, reason=decision.reason,
-                                             activity_code=person["activity_code"]))
+    await store.add_timeline(conn, case_id, kind, "routing", opened_detail(cause, decision, la_review))
+    await outbox.add(conn, opened_event(cause, pkey, case_id, person, la, decision))
     return await store.get_case(conn, case_id), person
+
+
+def opened_detail(cause, decision: Decision, la_review: str | None) -> dict:
+    return {"status": decision.status, "reason": decision.reason, "event_type": cause.event_type,
+            "la_review": la_review}
+
+
+def opened_event(cause, pkey: str, case_id: UUID, person, la: str, decision: Decision) -> CaseStatusChanged:
+    return CaseStatusChanged(**_meta(cause, pkey), case_id=case_id, leaver_id=person["leaver_id"], responsible_la=la,
+                             status=decision.status, reason=decision.reason, activity_code=person["activity_code"])
 
 
 async def transition(conn, cause, case, status: str, reason: str, *, actor: str = "routing", **changes) -> None:
@@ -179,22 +197,28 @@ async def request_referral(conn: asyncpg.Connection, cause, case_id: UUID, *, ac
     `case` (locked) and `person` may be passed by a caller that already holds them."""
     case = case or await store.get_case(conn, case_id, for_update=True)
     person = person or await store.get_young_person(conn, case["person_key"])
-    d, f = person["details"], person["facts"]
     referral_id = uuid4()
     la = local_authorities()[case["responsible_la"]]
-    await outbox.add(conn, ReferralRequested(
-        **_meta(cause, case["person_key"]), referral_id=referral_id, case_id=case_id, responsible_la=la.dfe_code,
-        ncs_area=la.region, reason=case["reason"], priority=case["priority"], given_name=d["given_name"],
-        family_name=d["family_name"], date_of_birth=d["date_of_birth"], email=d.get("email"), phone=d.get("phone"),
-        postcode_district=postcode_district(d["home_postcode"]), send_ehcp=f["ehcp"], sen_support=f["sen_support"],
-        consent=Consent(share_with_ncs=f["consent_to_ncs"], objects_to_sharing=f["objects_to_sharing"],
-                        source=f.get("consent_source"), recorded_at=f.get("consent_recorded_at"))))
+    await outbox.add(conn, referral_event(cause, case_id, case, person, referral_id))
     await store.update_case(conn, case_id, referral_id=referral_id, referral_status="requested", referral_due_on=None)
     if case["status"] != domain.REFERRED_TO_NCS:  # a case opened by routing may already say so
         await transition(conn, cause, case, domain.REFERRED_TO_NCS, case["reason"], actor=actor)
     await store.add_timeline(conn, case_id, "referral_requested", actor,
                              {"referral_id": str(referral_id), "ncs_area": la.region})
     return referral_id
+
+
+def referral_event(cause, case_id: UUID, case, person, referral_id: UUID) -> ReferralRequested:
+    """The handoff: to the NCS area of the responsible LA's region, with the handoff fields only."""
+    d, f = person["details"], person["facts"]
+    la = local_authorities()[case["responsible_la"]]
+    return ReferralRequested(
+        **_meta(cause, case["person_key"]), referral_id=referral_id, case_id=case_id, responsible_la=la.dfe_code,
+        ncs_area=la.region, reason=case["reason"], priority=case["priority"], given_name=d["given_name"],
+        family_name=d["family_name"], date_of_birth=d["date_of_birth"], email=d.get("email"), phone=d.get("phone"),
+        postcode_district=postcode_district(d["home_postcode"]), send_ehcp=f["ehcp"], sen_support=f["sen_support"],
+        consent=Consent(share_with_ncs=f["consent_to_ncs"], objects_to_sharing=f["objects_to_sharing"],
+                        source=f.get("consent_source"), recorded_at=f.get("consent_recorded_at")))
 
 
 async def withdraw_referral(conn, cause, case, reason: str) -> None:
@@ -219,3 +243,12 @@ async def on_referral_outcome(conn: asyncpg.Connection, ev: ReferralOutcomeRecor
     await store.add_timeline(conn, case["case_id"], "ncs_outcome", "ncs",
                              {"referral_id": str(ev.referral_id), "outcome": ev.outcome, "activity_code": code})
     await transition(conn, ev, case, status, reason, actor="ncs", activity_code=code)
+
+
+async def on_person_erasure_requested(conn: asyncpg.Connection, ev: PersonErasureRequested, *, today: date) -> None:
+    """Erase the young person under every key they are known by (aliases, merged records): their
+    record, cases, timelines, jobs and reviews, and the outbox payloads; then tell ncs_referral."""
+    keys = await matching.all_keys(conn, ev.person_key)
+    await store.erase_people(conn, keys)
+    await erasure.forget(conn, keys, ev.erasure_id)
+    await outbox.add(conn, PersonErased(**_meta(ev, ev.person_key), erasure_id=ev.erasure_id, person_keys=keys))

@@ -86,14 +86,15 @@ async def person_by_alias(conn, alias_key: str) -> str | None:
     return await conn.fetchval("select person_key from person_aliases where alias_key = $1", alias_key)
 
 
-async def weak_matches(conn, *, dob, family_norm: str, given_norm: str, postcode: str, exclude: str
+async def weak_matches(conn, *, dob, family_norm: str, given_norm: str, postcode: str, exclude: str, la: str
                        ) -> list[asyncpg.Record]:
-    """People resembling a new report too weakly to merge (domain.weak_match_reason's rules, indexed)."""
+    """People of the same LA resembling a new report too weakly to merge (domain.weak_match_reason's rules)."""
     return await conn.fetch(
         "select person_key, case when family_norm = $2 then 'same_family_name_and_dob'"
         " else 'same_given_name_dob_and_postcode' end as reason from young_people"
         " where dob = $1 and (family_norm = $2 or (given_norm = $3 and postcode = $4))"
-        " and person_key <> $5 and merged_into is null limit 20", dob, family_norm, given_norm, postcode, exclude)
+        " and person_key <> $5 and responsible_la = $6 and merged_into is null limit 20",
+        dob, family_norm, given_norm, postcode, exclude, la)
 
 
 async def add_alias(conn, alias_key: str, person_key: str, matched_by: str) -> None:
@@ -135,3 +136,15 @@ async def find_person(conn, person_key: str, uln: str | None, match_key: str) ->
         " union all select person_key, 'name_dob_postcode', 4 from young_people where match_key = $3"
         "   and merged_into is null"
         ") m order by rank limit 1", person_key, uln, match_key)
+
+
+async def erase_people(conn: asyncpg.Connection, keys: list[str]) -> None:
+    """Delete every row holding these young people's personal data (the audit log keeps ids only)."""
+    await conn.execute("delete from case_timeline where case_id in (select case_id from cases"
+                       " where person_key = any($1))", keys)
+    await conn.execute("delete from scheduled_jobs where person_key = any($1)", keys)
+    await conn.execute("delete from review_queue where person_key = any($1) or candidate_key = any($1)", keys)
+    await conn.execute("delete from cases where person_key = any($1)", keys)
+    await conn.execute("delete from person_aliases where alias_key = any($1) or person_key = any($1)", keys)
+    await conn.execute("update young_people set merged_into = null where merged_into = any($1)", keys)
+    await conn.execute("delete from young_people where person_key = any($1)", keys)

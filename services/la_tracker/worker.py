@@ -6,9 +6,9 @@ from datetime import date
 import faust
 
 from onward.settings import Settings
-from onward.stream import Resources, consume, make_app
-from schemas.events import DestinationReported, LeaverRegistered, ReferralOutcomeRecorded
-from services.la_tracker import handlers, scheduler
+from onward.stream import Resources, consume, make_app, purge_on_schedule
+from schemas.events import DestinationReported, LeaverRegistered, PersonErasureRequested, ReferralOutcomeRecorded
+from services.la_tracker import batch, handlers, scheduler
 
 CONSUMER = "la_tracker"
 
@@ -16,9 +16,13 @@ CONSUMER = "la_tracker"
 def build_worker(settings: Settings, clock=date.today) -> faust.App:
     app = make_app("la_tracker", settings)
     res = Resources(settings)
-    for topic, handler in ((LeaverRegistered.TOPIC, handlers.on_leaver_registered),
-                           (DestinationReported.TOPIC, handlers.on_destination_reported),
-                           (ReferralOutcomeRecorded.TOPIC, handlers.on_referral_outcome)):
+    purge_on_schedule(app, "la_tracker", res, settings)
+    # Reports of new young people (most of a cohort) go set-based; the rest one by one.
+    consume(app, LeaverRegistered.TOPIC, CONSUMER, _with_today(handlers.on_leaver_registered, clock), res,
+            batch_effect=_with_today(batch.register_new_people, clock))
+    for topic, handler in ((DestinationReported.TOPIC, handlers.on_destination_reported),
+                           (ReferralOutcomeRecorded.TOPIC, handlers.on_referral_outcome),
+                           (PersonErasureRequested.TOPIC, handlers.on_person_erasure_requested)):
         consume(app, topic, CONSUMER, _with_today(handler, clock), res)
 
     @app.timer(settings.sweep_interval_seconds)
@@ -34,5 +38,5 @@ def build_worker(settings: Settings, clock=date.today) -> faust.App:
 
 def _with_today(handler, clock):
     async def effect(conn, event):
-        await handler(conn, event, today=clock())
+        return await handler(conn, event, today=clock())
     return effect

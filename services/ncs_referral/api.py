@@ -62,7 +62,7 @@ async def list_referrals(request: Request, who: Principal = Depends(adviser),
                          priority: Annotated[int | None, Query(ge=1, le=3)] = None,
                          min_waiting_hours: Annotated[float | None, Query(ge=0, le=24 * 3650)] = None,
                          person_key: Annotated[str | None, Query(max_length=64)] = None,
-                         sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+                         sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
                          page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     if status is not None and status not in domain.REFERRAL_STATUSES:
         raise HTTPException(422, [{"field": "status", "message": f"status must be one of {', '.join(domain.REFERRAL_STATUSES)}"}])
@@ -161,4 +161,6 @@ def build_app(settings: Settings | None = None) -> FastAPI:
                      description="NCS handoff queue. Referral statuses: " + ", ".join(domain.REFERRAL_STATUSES),
                      on_metrics=refresh_queue_metrics)
     app.include_router(router)
+    from services.ncs_referral import web
+    web.install(app)
     return app

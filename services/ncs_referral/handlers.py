@@ -1,23 +1,30 @@
 """ncs_referral use cases: intake, withdrawal and the adviser's steps."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from uuid import UUID, uuid4
 
 import asyncpg
+from prometheus_client import Histogram
 
-from onward import outbox
+from onward import erasure, outbox, telemetry
 from onward.consumer import Rejected
 from onward.la_data import local_authorities
 from schemas import nccis
-from schemas.events import ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn
+from schemas.events import PersonErased, ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn
 from services.ncs_referral import domain, store
 
 PRODUCER = "ncs_referral"
+HANDOFF = Histogram("onward_handoff_latency_seconds",
+                    "Request accepted at the edge (school_exit, or an LA action) to the referral written in ncs_referral",
+                    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
 
 
 async def on_referral_requested(conn: asyncpg.Connection, ev: ReferralRequested) -> None:
     """Store the handoff, routed to the NCS area of the referring LA's region; never without consent."""
+    if await erasure.erased_since(conn, ev.person_key, ev.occurred_at):
+        return  # replayed after the young person's data was erased
     if not ev.consent.share_with_ncs or ev.consent.objects_to_sharing:
         raise Rejected("referral has no recorded consent to share with the NCS")
     la = local_authorities().get(ev.responsible_la)
@@ -29,7 +36,11 @@ async def on_referral_requested(conn: asyncpg.Connection, ev: ReferralRequested)
                                    responsible_la=la.dfe_code, ncs_area=la.region, reason=ev.reason,
                                    priority=ev.priority, handoff=handoff, consent=consent):
         await store.add_timeline(conn, ev.referral_id, "received", "la", {"responsible_la": la.dfe_code,
-                                                                           "reason": ev.reason})
+                                                                           "reason": ev.reason,
+                                                                           "trace_id": telemetry.trace_id()})
+        accepted = telemetry.accepted_at()
+        if accepted is not None:
+            HANDOFF.observe(max(0.0, time.time() - accepted))
 
 
 async def on_referral_withdrawn(conn: asyncpg.Connection, ev: ReferralWithdrawn) -> None:
@@ -95,3 +106,11 @@ async def _close(conn: asyncpg.Connection, row, actor: str, activity_code: str, 
         referral_id=row["referral_id"], case_id=row["case_id"],
         outcome="could_not_contact" if could_not_contact else "activity", activity_code=activity_code))
     return status
+
+
+async def on_person_erased(conn: asyncpg.Connection, ev: PersonErased) -> None:
+    """The LA erased a young person: delete their referrals (handoff, consent, timeline) under any of their keys."""
+    await conn.execute("delete from referral_timeline where referral_id in (select referral_id from referrals"
+                       " where person_key = any($1))", ev.person_keys)
+    await conn.execute("delete from referrals where person_key = any($1)", ev.person_keys)
+    await erasure.forget(conn, ev.person_keys, ev.erasure_id)

@@ -6,8 +6,8 @@ import logging
 import faust
 
 from onward.settings import Settings
-from onward.stream import Resources, consume, make_app
-from schemas.events import ReferralRequested, ReferralWithdrawn
+from onward.stream import Resources, consume, make_app, purge_on_schedule
+from schemas.events import PersonErased, ReferralRequested, ReferralWithdrawn
 from services.ncs_referral import handlers
 
 CONSUMER = "ncs_referral"
@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 def build_worker(settings: Settings) -> faust.App:
     app = make_app("ncs_referral", settings)
     res = Resources(settings)
+    purge_on_schedule(app, "ncs_referral", res, settings)
     consume(app, ReferralRequested.TOPIC, CONSUMER, handlers.on_referral_requested, res)
     consume(app, ReferralWithdrawn.TOPIC, CONSUMER, handlers.on_referral_withdrawn, res)
+    consume(app, PersonErased.TOPIC, CONSUMER, handlers.on_person_erased, res)
 
     @app.timer(settings.sweep_interval_seconds)
     async def return_stale_claims() -> None:

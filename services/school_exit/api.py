@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 from onward.audit import record_read
 from onward.auth import Principal, require
 from onward.http import create_app
+from onward.person_key import person_key
 from onward.settings import Settings, get_settings
 from schemas.identifiers import validate_laestab
 from services.school_exit import handlers, imports, intake, store
 from services.school_exit.domain import ONWARD_STATUSES
-from services.school_exit.wire import DestinationIn, LeaverAccepted, LeaverIn
+from services.school_exit.wire import DestinationIn, ErasureIn, LeaverAccepted, LeaverIn
 
 MAX_BATCH = 5000
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -141,6 +142,27 @@ async def get_leaver(request: Request, leaver_id: UUID, who: Principal = Depends
         "onward_status": row["onward_status"], "onward_status_at": row["onward_status_at"].isoformat(),
         "timeline": [{"at": e["at"].isoformat(), "kind": e["kind"], **e["detail"]} for e in events],
     }
+
+
+admin = require("admin")
+
+
+@router.post("/erasures", status_code=202)
+async def request_erasure(request: Request, body: ErasureIn, who: Principal = Depends(admin),
+                          x_correlation_id: str | None = Header(None)) -> dict:
+    """Erase a young person's personal data from all three services (UK GDPR Article 17).
+
+    school_exit erases its copy now; la_tracker and ncs_referral follow through events within
+    seconds. The erasure is recorded by pseudonymous key only; an older event replayed later does not
+    restore the data. Admin only."""
+    settings: Settings = request.app.state.settings
+    pkey = body.person_key or person_key(settings.person_key_secret.get_secret_value(), body.upn)
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        erasure_id, removed = await handlers.erase_person(conn, pkey, body.reason, _correlation(x_correlation_id))
+        await conn.execute("insert into audit_log (actor_sub, actor_role, action, object_type, object_id)"
+                           " values ($1, $2, 'erase', 'person', $3)", who.sub, who.role, pkey)
+    return {"erasure_id": str(erasure_id), "person_key": pkey, "leaver_reports_erased": removed,
+            "status": "requested"}
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:

@@ -8,10 +8,11 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from onward import outbox
+from onward import erasure, outbox
 from onward.person_key import person_key
 from schemas import nccis
-from schemas.events import CaseStatusChanged, Consent, Destination, DestinationReported, LeaverRegistered, Send
+from schemas.events import (CaseStatusChanged, Consent, Destination, DestinationReported, LeaverRegistered,
+                            PersonErasureRequested, Send)
 from services.school_exit import store
 from services.school_exit.wire import DestinationIn, LeaverIn
 
@@ -127,8 +128,42 @@ async def on_case_status_changed(conn: asyncpg.Connection, event: CaseStatusChan
     row = await store.get_leaver(conn, event.leaver_id, for_update=True)
     if row is None:
         return
-    status = _CASE_TO_ONWARD.get(event.status, "with_la")
-    await store.set_onward_status(conn, event.leaver_id, status, "case_status_changed",
-                                  {"case_status": event.status, "reason": event.reason,
-                                   "responsible_la": event.responsible_la, "activity_code": event.activity_code})
+    await store.set_onward_status(conn, event.leaver_id, _CASE_TO_ONWARD.get(event.status, "with_la"),
+                                  "case_status_changed", _feedback(event))
 
+
+def _feedback(event: CaseStatusChanged) -> dict:
+    return {"case_status": event.status, "reason": event.reason, "responsible_la": event.responsible_la,
+            "activity_code": event.activity_code}
+
+
+async def on_case_statuses_changed(conn: asyncpg.Connection, events: list[CaseStatusChanged]) -> list:
+    """The same as on_case_status_changed for a whole batch in two statements: every change goes on
+    its leaver's timeline, in order, and each leaver ends with its last status. Leaves nothing over."""
+    changes = [e for e in events if e.leaver_id is not None]
+    if changes:
+        await conn.execute(
+            "insert into leaver_timeline (leaver_id, kind, detail)"
+            " select v.id, 'case_status_changed', v.detail from unnest($1::uuid[], $2::jsonb[]) with ordinality"
+            " v(id, detail, n) where exists (select 1 from leavers l where l.leaver_id = v.id) order by v.n",
+            [e.leaver_id for e in changes], [_feedback(e) for e in changes])
+        last = {e.leaver_id: _CASE_TO_ONWARD.get(e.status, "with_la") for e in changes}
+        await conn.execute(
+            "update leavers l set onward_status = v.status, onward_status_at = now()"
+            " from unnest($1::uuid[], $2::text[]) v(id, status) where l.leaver_id = v.id",
+            list(last), list(last.values()))
+    return []
+
+
+
+async def erase_person(conn: asyncpg.Connection, pkey: str, reason: str, correlation_id: UUID) -> tuple[UUID, int]:
+    """Erase school_exit's copy of a young person (their leaver reports and timelines, and the outbox
+    payloads that carried them) and ask the other services to do the same, in one transaction."""
+    erasure_id = uuid4()
+    await conn.execute("delete from leaver_timeline where leaver_id in"
+                       " (select leaver_id from leavers where person_key = $1)", pkey)
+    removed = int((await conn.execute("delete from leavers where person_key = $1", pkey)).split()[-1])
+    await erasure.forget(conn, [pkey], erasure_id)
+    await outbox.add(conn, PersonErasureRequested(producer=PRODUCER, correlation_id=correlation_id, person_key=pkey,
+                                                  erasure_id=erasure_id, reason=reason))
+    return erasure_id, removed

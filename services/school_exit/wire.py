@@ -93,3 +93,16 @@ class LeaverAccepted(BaseModel):
     status: Literal["accepted", "unchanged", "updated"]
     onward_status: str
 
+
+
+class ErasureIn(Strict):
+    """Erase a young person's personal data in all three services: name them by UPN or person key."""
+    upn: Annotated[str, AfterValidator(ids.validate_upn)] | None = None
+    person_key: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    reason: Literal["subject_request", "objection_upheld", "court_order", "recorded_in_error"]
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> "ErasureIn":
+        if (self.upn is None) == (self.person_key is None):
+            raise ValueError("give exactly one of upn or person_key")
+        return self

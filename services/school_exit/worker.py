@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import faust
 
 from onward.settings import Settings
-from onward.stream import Resources, consume, make_app
+from onward.stream import Resources, consume, make_app, purge_on_schedule
 from schemas.events import CaseStatusChanged
 from schemas.topics import LEAVER_SUBMITTED, PoisonMessage
 from services.school_exit import handlers, intake
@@ -40,7 +40,9 @@ def decode_submission(msg: faust.types.Message) -> Submission:
 def build_worker(settings: Settings) -> faust.App:
     app = make_app("school_exit", settings)
     res = Resources(settings)
-    consume(app, CaseStatusChanged.TOPIC, CONSUMER, handlers.on_case_status_changed, res)
+    purge_on_schedule(app, "school_exit", res, settings)
+    consume(app, CaseStatusChanged.TOPIC, CONSUMER, handlers.on_case_status_changed, res,
+            batch_effect=handlers.on_case_statuses_changed)
 
     async def register(conn, submission: Submission) -> None:
         await handlers.register_leavers(conn, [submission.leaver], correlation_id=submission.event_id,

@@ -46,3 +46,23 @@ async def eventually(probe, timeout: float = 15, interval: float = 0.02):
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+async def tenant_a_objects(urls, tokens) -> dict:
+    """One leaver of school A (Derby, 8314001), its case in LA A (831) and its referral in NCS area A
+    (East Midlands): the objects the tenancy tests ask other tenants about."""
+    from tests.e2e.leavers import leaver
+
+    body = leaver()
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(f"{urls['school_exit']}/v1/leavers", json=body, headers=tokens("school", laestab="8314001"))
+        pkey, leaver_id = r.json()["person_key"], r.json()["leaver_id"]
+        admin = tokens("admin")
+
+        async def found():
+            c = (await http.get(f"{urls['la_tracker']}/v1/cases", params={"person_key": pkey}, headers=admin)).json()
+            n = (await http.get(f"{urls['ncs_referral']}/v1/referrals", params={"person_key": pkey}, headers=admin)).json()
+            return (c["items"][0]["case_id"], n["items"][0]["referral_id"]) if c["items"] and n["items"] else None
+        case_id, referral_id = await eventually(found)
+    return {"leaver_id": leaver_id, "case_id": case_id, "referral_id": referral_id, "person_key": pkey,
+            "family_name": body["family_name"]}

@@ -47,3 +47,28 @@ def test_checker_refuses_removed_retyped_and_newly_required_fields_but_allows_ne
     assert contract.incompatibilities(old, required) == ["email: newly required"]
     assert contract.incompatibilities(old, added) == []
     assert contract.incompatibilities(old, nested) != []
+
+
+def test_the_topic_registry_says_who_consumes_and_produces_what_the_code_does(tmp_path):
+    """The ACLs come from PRODUCED_BY/CONSUMED_BY: they must match the workers and the events' producers."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    from onward.settings import Settings
+    from schemas.topics import CONSUMED_BY, PRODUCED_BY, TOPICS
+
+    settings = Settings(ONWARD_RUN_DIR=str(tmp_path))
+    for service in ("school_exit", "la_tracker", "ncs_referral"):
+        app = importlib.import_module(f"services.{service}.worker").build_worker(settings)
+        assert sorted(app.onward_topics) == sorted(t for t, readers in CONSUMED_BY.items() if service in readers), service
+    for topic in TOPICS:
+        assert topic in PRODUCED_BY and topic in CONSUMED_BY, f"{topic} has no producer or consumer in the registry"
+    # And each service constructs only events of topics the registry says it produces.
+    made_by = re.compile(r"\b([A-Z][A-Za-z]+)\(\s*(?:\*\*_meta|producer=)")
+    names = {cls.__name__: topic for topic, cls in TOPICS.items()}
+    root = Path(__file__).resolve().parents[2]
+    for service in ("school_exit", "la_tracker", "ncs_referral"):
+        code = "".join(p.read_text() for p in (root / "services" / service).glob("*.py"))
+        made = {names[n] for n in made_by.findall(code) if n in names}
+        assert made and made <= {t for t, w in PRODUCED_BY.items() if w == service}, (service, made)
