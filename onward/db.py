@@ -16,12 +16,20 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+# Every statement here is short OLTP work. Parallel query forks workers for a plan that costs a few
+# milliseconds: measured on la_tracker's batch matching query (110 reports, 20k people), 12 ms with
+# workers against 2 ms without, idle, and 55 ms on average with them under a benchmark's load.
+# JIT compiles for seconds-long queries only; off so a cost misestimate cannot trigger it.
+OLTP_SETTINGS = {"max_parallel_workers_per_gather": "0", "jit": "off"}
+
+
 async def create_pool(url: str, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60)
+    return await asyncpg.create_pool(url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60,
+                                     server_settings=OLTP_SETTINGS)
 
 
 async def connect(url: str) -> asyncpg.Connection:
-    conn = await asyncpg.connect(url)
+    conn = await asyncpg.connect(url, server_settings=OLTP_SETTINGS)
     await _init_connection(conn)
     return conn
 

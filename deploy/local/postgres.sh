@@ -33,9 +33,10 @@ start() {
   if as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     echo "postgres.sh: already running on $port" >&2; return 0
   fi
-  # fsync stays on: the tests claim durability, so they run with it.
+  # fsync stays on: the tests claim durability, so they run with it. PG_OPTS adds server options
+  # (e.g. PG_OPTS="-c shared_preload_libraries=pg_stat_statements" to profile a benchmark).
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB ${PG_OPTS:-}" start >/dev/null \
     || { echo "postgres.sh: failed to start; last log lines:" >&2; tail -20 "$dir/postgres.log" >&2; exit 1; }
   echo "postgres.sh: ready on 127.0.0.1:$port" >&2
 }
