@@ -34,6 +34,19 @@ async def connect(url: str) -> asyncpg.Connection:
     return conn
 
 
+async def insert_rows(conn: asyncpg.Connection, table: str, columns: dict[str, str], rows: list[tuple],
+                      suffix: str = "") -> None:
+    """Insert many rows in one statement: one array parameter per column (`columns`: name -> SQL type),
+    unnested server-side in the rows' order. Against `executemany` this runs the statement (and any
+    statement-level trigger) once per batch instead of once per row."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    arrays = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(columns.values(), 1))
+    await conn.execute(f"insert into {table} ({names}) select * from unnest({arrays}) {suffix}",
+                       *(list(values) for values in zip(*rows)))
+
+
 def with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + database))

@@ -5,7 +5,7 @@ case, its timeline, the outbox). In a summer burst almost every report is of a n
 this set-based path handles those in one batch: one query finds which reports could match anyone (by
 key, alias, ULN, exact name+DOB+postcode, or the weak rules that send a report to staff review) or
 were erased; the rest are routed in Python by the same `domain.route` and written with one
-`executemany` per table. Anything else (a known person, a possible duplicate, two reports of one
+`insert ... select from unnest` per table. Anything else (a known person, a possible duplicate, two reports of one
 person in the batch, an erased person, an unusual decision) is returned, in order, to
 `on_leaver_registered`. tests/integration/test_la_batch.py checks that both paths leave the same state.
 """
@@ -19,6 +19,7 @@ import asyncpg
 import prometheus_client
 
 from onward import outbox, telemetry
+from onward.db import insert_rows
 from onward.la_data import local_authorities
 from schemas import nccis
 from schemas.events import LeaverRegistered
@@ -43,6 +44,15 @@ union all select 'g', responsible_la || '|' || dob::text || '|' || given_norm ||
   where merged_into is null
   and (dob, given_norm, postcode, responsible_la) in (select * from unnest($4::date[], $6::text[], $7::text[], $8::text[]))
 """
+
+
+_PEOPLE = {"person_key": "text", "leaver_id": "uuid", "responsible_la": "text", "la_source": "text", "details": "jsonb",
+           "facts": "jsonb", "upn": "text", "uln": "text", "match_key": "text", "activity_code": "text",
+           "activity_status": "text", "activity_ascertained": "date", "family_norm": "text", "given_norm": "text",
+           "dob": "date", "postcode": "text"}
+_CASES = {"case_id": "uuid", "person_key": "text", "leaver_id": "uuid", "responsible_la": "text", "status": "text",
+          "reason": "text", "priority": "int", "activity_code": "text", "due_on": "date", "la_review": "text",
+          "referral_id": "uuid", "referral_status": "text", "referral_due_on": "date"}
 
 
 def _marks(ev: LeaverRegistered, ident: dict, la: str) -> list[tuple[str, str]]:
@@ -113,17 +123,12 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         with telemetry.event_context(ev):  # the events it causes carry the report's trace on
             rows += outbox.rows(*caused)
 
-    await conn.executemany(
-        "insert into young_people (person_key, leaver_id, responsible_la, la_source, details, facts, upn, uln,"
-        " match_key, activity_code, activity_status, activity_ascertained, family_norm, given_norm, dob, postcode)"
-        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)", people)
-    await conn.executemany(
-        "insert into cases (case_id, person_key, leaver_id, responsible_la, status, reason, priority, activity_code,"
-        " due_on, la_review, referral_id, referral_status, referral_due_on)"
-        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", cases)
-    await conn.executemany("insert into case_timeline (case_id, kind, actor, detail) values ($1, $2, $3, $4)", timeline)
-    await conn.executemany("insert into scheduled_jobs (kind, person_key, case_id, due_on) values ($1, $2, $3, $4)"
-                           " on conflict (kind, person_key, due_on) do nothing", jobs)
+    await insert_rows(conn, "young_people", _PEOPLE, people)
+    await insert_rows(conn, "cases", _CASES, cases)
+    await insert_rows(conn, "case_timeline", {"case_id": "uuid", "kind": "text", "actor": "text", "detail": "jsonb"},
+                      timeline)
+    await insert_rows(conn, "scheduled_jobs", {"kind": "text", "person_key": "text", "case_id": "uuid", "due_on": "date"},
+                      jobs, "on conflict (kind, person_key, due_on) do nothing")
     await outbox.add_rows(conn, rows)
     done = set(new) - slow
     REGISTERED.inc(len(done))
