@@ -1,7 +1,7 @@
 """faust-streaming workers: raw records in, idempotent effects, explicit acks, DLQ for poison.
 
-Acks are manual (`noack_take`): a record is acked only after its transaction committed (or it went
-to the DLQ), so faust's at_least_once commit never moves past an unprocessed record, even when the
+Acks are manual (`onward.take.noack_batches`: faust's `noack_take` without its idle wake-ups): a
+record is acked only after its transaction committed (or it went to the DLQ), so faust's at_least_once commit never moves past an unprocessed record, even when the
 worker is cancelled mid-batch. faust's exactly_once mode is deliberately not used (design.md).
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from onward.db import create_pool
 from onward.kafka_admin import partition_lag, topic_depth
 from onward.kafka_security import faust_credentials
 from onward.settings import Settings
+from onward.take import noack_batches
 from schemas.envelope import Envelope
 from schemas.topics import PoisonMessage, decode, dlq_topic
 
@@ -157,9 +158,9 @@ def consume(app: faust.App, topic_name: str, consumer: str, effect: Effect, reso
             await _to_dlq(dlq, by_id[id(item)], consumer, reason)
 
     async def agent(stream: faust.StreamT) -> None:
-        # noack_take: faust never acks for us, so a batch is acked only after its transaction committed
+        # faust never acks for us, so a batch is acked only after its transaction committed
         # (or its poison went to the DLQ), even if the worker is cancelled mid-batch.
-        async for events in stream.noack_take(BATCH_MAX, within=BATCH_WINDOW_S):
+        async for events in noack_batches(stream, BATCH_MAX, BATCH_WINDOW_S):
             await handle(events)
             for event in events:
                 await stream.ack(event)
