@@ -38,12 +38,16 @@ union all select 'k', alias_key from person_aliases where alias_key = any($1)
 union all select 'k', person_key from erased_people where person_key = any($1)
 union all select 'u', uln from young_people where uln = any($2) and merged_into is null
 union all select 'm', match_key from young_people where match_key = any($3) and merged_into is null
-union all select 'f', responsible_la || '|' || dob::text || '|' || family_norm from young_people
-  where merged_into is null and (dob, family_norm, responsible_la) in (select * from unnest($4::date[], $5::text[], $8::text[]))
-union all select 'g', responsible_la || '|' || dob::text || '|' || given_norm || '|' || postcode from young_people
-  where merged_into is null
-  and (dob, given_norm, postcode, responsible_la) in (select * from unnest($4::date[], $6::text[], $7::text[], $8::text[]))
+union all select 'f', q.la || '|' || q.dob::text || '|' || q.family from unnest($4::date[], $5::text[], $8::text[]) q(dob, family, la),
+  lateral (select from young_people y where y.dob = q.dob and y.family_norm = q.family and y.responsible_la = q.la
+           and y.merged_into is null limit 1) hit
+union all select 'g', q.la || '|' || q.dob::text || '|' || q.given || '|' || q.postcode
+  from unnest($4::date[], $6::text[], $7::text[], $8::text[]) q(dob, given, postcode, la),
+  lateral (select from young_people y where y.dob = q.dob and y.given_norm = q.given and y.postcode = q.postcode
+           and y.responsible_la = q.la and y.merged_into is null limit 1) hit
 """
+# The weak arms are LATERAL ... LIMIT 1 so that they stay one index probe per report whatever the
+# statistics say (as a semi-join, a planner without statistics could merge-join whole indexes).
 
 
 _PEOPLE = {"person_key": "text", "leaver_id": "uuid", "responsible_la": "text", "la_source": "text", "details": "jsonb",
@@ -72,14 +76,17 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
     las = [responsible_la(e.home_postcode, e.school_laestab) for e in events]
     marks = [_marks(e, i, la) for e, i, (la, _) in zip(events, idents, las)]
     in_batch = Counter(m for ms in marks for m in ms)
-    # Planned afresh each time: a cached generic plan made while young_people was nearly empty (a
-    # fresh database, the first batches of a burst) kept scanning it whole as it grew: 151 ms a call
-    # instead of 10-19 ms in half of the benchmark's runs (pg_stat_statements).
-    await conn.execute("set local plan_cache_mode = force_custom_plan")
+    # Every arm is a keyed lookup of at most a batch's keys, so a sequential scan is never right; but
+    # without statistics (a fresh database, the first minute of a burst, before autovacuum's first
+    # ANALYZE) the planner guesses 0.5% of rows per key, and for 110 keys picks sequential scans of
+    # the whole young_people table: 50 ms a call instead of 2-4 ms on 40,000 people (EXPLAIN
+    # ANALYZE), and half the benchmark's runs twice as slow. So seq scans are off for this query only.
+    await conn.execute("set local enable_seqscan = off")
     seen = {(r["kind"], r["v"]) for r in await conn.fetch(
         _SEEN, [e.person_key for e in events], [e.uln for e in events if e.uln], [i["match_key"] for i in idents],
         [i["dob"] for i in idents], [i["family_norm"] for i in idents], [i["given_norm"] for i in idents],
         [i["postcode"] for i in idents], [la for la, _ in las])}
+    await conn.execute("set local enable_seqscan = on")
     new = [k for k, ms in enumerate(marks) if all(in_batch[m] == 1 and m not in seen for m in ms)]
     if not new:
         return events
