@@ -11,7 +11,7 @@ STACK_ENV := ONWARD_PG_URL=postgresql://postgres@127.0.0.1:$(PG_PORT)/postgres \
 BENCH_LEAVERS ?= 100000
 CHAOS_LEAVERS ?= 50000
 
-.PHONY: install infra up down demo test test-unit bench chaos clean
+.PHONY: install infra up down demo test test-unit screenshots bench chaos clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ demo: up
 ## test: the whole suite (unit, integration, end to end) against real Kafka and PostgreSQL
 test: install
 	$(VENV)/bin/pytest -q -ra
+
+## screenshots: re-take the README's screenshots of the pages (docs/screenshots) with the browser tests
+screenshots: install
+	ONWARD_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -q tests/e2e/test_pages.py
 
 test-unit: install
 	$(VENV)/bin/pytest -q tests/unit

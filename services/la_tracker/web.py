@@ -29,7 +29,7 @@ CONSENT_SOURCES = [("young_person_verbal", "The young person, verbally"),
                    ("young_person_written", "The young person, in writing"),
                    ("young_person_online", "The young person, online"),
                    ("parent_carer", "A parent or carer"), ("school", "The school")]
-SORTS = [("priority", "Priority (highest first)"), ("-opened_at", "Newest first"), ("opened_at", "Oldest first"),
+SORTS = [("priority", "Highest priority"), ("-opened_at", "Newest first"), ("opened_at", "Oldest first"),
          ("-updated_at", "Recently updated"), ("status", "Status")]
 DONE = {"contact": "Contact recorded", "activity": "Activity recorded", "consent": "Consent recorded",
         "referral": "Referred to the National Careers Service", "review": "Decision recorded"}

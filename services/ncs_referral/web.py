@@ -22,7 +22,7 @@ SITE = web.Site(service="ncs_referral", service_name="NCS referrals", roles=("nc
 pages = APIRouter(include_in_schema=False)
 METHODS = [(m, m.replace("_", " ").capitalize()) for m in api.ContactIn.model_fields["method"].annotation.__args__]
 OUTCOMES = [(m, m.replace("_", " ").capitalize()) for m in api.ContactIn.model_fields["outcome"].annotation.__args__]
-SORTS = [("priority", "Priority (highest first)"), ("received_at", "Waiting longest"), ("-received_at", "Newest first"),
+SORTS = [("priority", "Highest priority"), ("received_at", "Waiting longest"), ("-received_at", "Newest first"),
          ("-updated_at", "Recently updated")]
 DONE = {"claim": "You have claimed this referral", "contact": "Contact recorded", "outcome": "Outcome recorded"}
 
