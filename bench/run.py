@@ -144,10 +144,9 @@ def always_referred(leavers: list[dict]) -> list[dict]:
 async def warm_up(urls: dict, http: httpx.AsyncClient, token: dict, leavers: list[dict], timeout: float = 120) -> float:
     """Send a few leavers through all three services and wait for their referrals; return the seconds.
 
-    A fresh stack's stream workers first join their consumer groups, and a group that still lists a
-    member of an earlier run (a stopped worker that did not leave it) holds its partitions until that
-    member's session times out. That is start-up, not throughput, so it is measured and reported
-    (`stack_ready_s`) but kept out of the end-to-end clock."""
+    A fresh stack's stream workers first join their consumer groups and connect to their databases.
+    That is start-up, not throughput, so it is measured and reported (`stack_ready_s`, about 2 s
+    here) but kept out of the end-to-end clock."""
     started = time.monotonic()
     r = await http.post(f"http://127.0.0.1:{PORTS['school_exit']}/v1/leavers/batch",
                         json={"leavers": always_referred(leavers)}, headers=token, timeout=60)

@@ -1,8 +1,9 @@
 """faust-streaming workers: raw records in, idempotent effects, explicit acks, DLQ for poison.
 
 Acks are manual (`onward.take.noack_batches`: faust's `noack_take` without its idle wake-ups): a
-record is acked only after its transaction committed (or it went to the DLQ), so faust's at_least_once commit never moves past an unprocessed record, even when the
-worker is cancelled mid-batch. faust's exactly_once mode is deliberately not used (design.md).
+record is acked only after its transaction committed (or it went to the DLQ), so faust's
+at_least_once commit never moves past an unprocessed record, even when the worker is cancelled
+mid-batch. faust's exactly_once mode is deliberately not used (design.md).
 """
 from __future__ import annotations
 

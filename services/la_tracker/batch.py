@@ -5,8 +5,8 @@ case, its timeline, the outbox). In a summer burst almost every report is of a n
 this set-based path handles those in one batch: one query finds which reports could match anyone (by
 key, alias, ULN, exact name+DOB+postcode, or the weak rules that send a report to staff review) or
 were erased; the rest are routed in Python by the same `domain.route` and written with one
-`insert ... select from unnest` per table. Anything else (a known person, a possible duplicate, two reports of one
-person in the batch, an erased person, an unusual decision) is returned, in order, to
+`insert ... select from unnest` per table. Anything else (a known person, a possible duplicate, two
+reports of one person in the batch, an erased person, an unusual decision) is returned, in order, to
 `on_leaver_registered`. tests/integration/test_la_batch.py checks that both paths leave the same state.
 """
 from __future__ import annotations
@@ -32,13 +32,16 @@ REGISTERED = prometheus_client.Counter(
     "onward_la_new_people_batched_total",
     "Reports of new young people registered by the set-based path (the rest go one by one)")
 
+# The weak arms are LATERAL ... LIMIT 1 so that they stay one index probe per report whatever the
+# statistics say (as a semi-join, a planner without statistics could merge-join whole indexes).
 _SEEN = """
 select 'k' kind, person_key v from young_people where person_key = any($1)
 union all select 'k', alias_key from person_aliases where alias_key = any($1)
 union all select 'k', person_key from erased_people where person_key = any($1)
 union all select 'u', uln from young_people where uln = any($2) and merged_into is null
 union all select 'm', match_key from young_people where match_key = any($3) and merged_into is null
-union all select 'f', q.la || '|' || q.dob::text || '|' || q.family from unnest($4::date[], $5::text[], $8::text[]) q(dob, family, la),
+union all select 'f', q.la || '|' || q.dob::text || '|' || q.family
+  from unnest($4::date[], $5::text[], $8::text[]) q(dob, family, la),
   lateral (select from young_people y where y.dob = q.dob and y.family_norm = q.family and y.responsible_la = q.la
            and y.merged_into is null limit 1) hit
 union all select 'g', q.la || '|' || q.dob::text || '|' || q.given || '|' || q.postcode
@@ -46,8 +49,6 @@ union all select 'g', q.la || '|' || q.dob::text || '|' || q.given || '|' || q.p
   lateral (select from young_people y where y.dob = q.dob and y.given_norm = q.given and y.postcode = q.postcode
            and y.responsible_la = q.la and y.merged_into is null limit 1) hit
 """
-# The weak arms are LATERAL ... LIMIT 1 so that they stay one index probe per report whatever the
-# statistics say (as a semi-join, a planner without statistics could merge-join whole indexes).
 
 
 _PEOPLE = {"person_key": "text", "leaver_id": "uuid", "responsible_la": "text", "la_source": "text", "details": "jsonb",
@@ -86,7 +87,7 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         _SEEN, [e.person_key for e in events], [e.uln for e in events if e.uln], [i["match_key"] for i in idents],
         [i["dob"] for i in idents], [i["family_norm"] for i in idents], [i["given_norm"] for i in idents],
         [i["postcode"] for i in idents], [la for la, _ in las])}
-    await conn.execute("set local enable_seqscan = on")
+    await conn.execute("reset enable_seqscan")  # the server's setting again for the rest of the batch
     new = [k for k, ms in enumerate(marks) if all(in_batch[m] == 1 and m not in seen for m in ms)]
     if not new:
         return events
