@@ -14,7 +14,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_RUN = ROOT / ".run" / "test"
-KAFKA_PORT, PG_PORT = 19092, 15544
+# A second checkout (a git worktree) can run its suite beside this one: ONWARD_TEST_PORT_OFFSET shifts
+# every test port (and the run directory is per checkout already).
+PORT_OFFSET = int(os.environ.get("ONWARD_TEST_PORT_OFFSET", "0"))
+KAFKA_PORT, PG_PORT = 19092 + PORT_OFFSET, 15544 + PORT_OFFSET
 
 
 @dataclass

@@ -5,9 +5,9 @@ import httpx
 import pytest
 
 from onward.stack import Stack
-from tests.infra import TEST_RUN
+from tests.infra import PORT_OFFSET, TEST_RUN
 
-PORTS = {"school_exit": 18001, "la_tracker": 18002, "ncs_referral": 18003}
+PORTS = {"school_exit": 18001 + PORT_OFFSET, "la_tracker": 18002 + PORT_OFFSET, "ncs_referral": 18003 + PORT_OFFSET}
 
 
 @pytest.fixture(scope="session")

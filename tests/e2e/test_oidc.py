@@ -16,9 +16,10 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import RedirectResponse
 
 from onward.settings import Settings
+from tests.infra import PORT_OFFSET
 from services.la_tracker.api import build_app
 
-IDP_PORT, APP_PORT = 18110, 18111
+IDP_PORT, APP_PORT = 18110 + PORT_OFFSET, 18111 + PORT_OFFSET
 ISSUER = f"http://127.0.0.1:{IDP_PORT}"
 CLIENT_ID, CLIENT_SECRET = "onward-la", secrets.token_urlsafe(16)
 

@@ -1,6 +1,5 @@
 """school_exit against real PostgreSQL and Kafka: idempotency, batches, file import, Kafka intake."""
 import json
-import time
 
 import asyncpg
 import pytest
@@ -190,22 +189,18 @@ async def test_kafka_intake_registers_valid_records_and_dead_letters_invalid_one
     assert "upn:" in reason and "nc_year:" in reason and bad["upn"] not in reason
 
 
-async def test_batch_ingest_rate_into_the_outbox_and_through_to_the_ncs(http, urls, school, databases):
+async def test_three_batches_of_2000_all_reach_the_ncs(http, urls, school, databases):
     batches = [[leaver() for _ in range(2000)] for _ in range(3)]
-    started = time.monotonic()
     keys = []
     for batch in batches:
         r = await http.post(f"{urls['school_exit']}/v1/leavers/batch", json={"leavers": batch}, headers=school,
                             timeout=60)
         assert r.json()["accepted"] == 2000
         keys += [x["person_key"] for x in r.json()["results"]]
-    ingest_s = time.monotonic() - started
 
     async def all_referred():
         rows = await _fetch(databases["ncs_referral"], "select count(*) from referrals where person_key = any($1)", keys)
         return rows[0][0] == len(keys)
-    await eventually(all_referred, timeout=120, interval=0.2)
-    total_s = time.monotonic() - started
-    print(f"\nbatch ingest: 6,000 leavers in 3 batches of 2,000 -> {6000 / ingest_s:,.0f} leavers/s into the outbox;"
-          f" all 6,000 referrals committed in ncs_referral after {total_s:.1f} s ({6000 / total_s:,.0f} leavers/s end to end)")
-    assert 6000 / ingest_s >= 1000
+    # Throughput is a `make bench` figure, never a pass/fail test: here only that every leaver arrives.
+    assert len(set(keys)) == 6000
+    await eventually(all_referred, timeout=300, interval=0.2)

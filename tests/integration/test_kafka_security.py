@@ -15,9 +15,9 @@ from onward.kafka_security import acl_arguments, client_options, principal
 from onward.outbox import kafka_producer
 from onward.settings import Settings
 from schemas.events import LeaverRegistered, ReferralRequested
-from tests.infra import ROOT, TEST_RUN
+from tests.infra import PORT_OFFSET, ROOT, TEST_RUN
 
-PORT = 19192
+PORT = 19192 + PORT_OFFSET
 BOOTSTRAP = f"127.0.0.1:{PORT}"
 DIR = TEST_RUN / "kafka-secure"
 KAFKA_SH = str(ROOT / "deploy" / "local" / "kafka.sh")
