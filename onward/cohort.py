@@ -1,5 +1,5 @@
 """Synthetic Year 13 leavers: valid UPNs and ULNs, real postcodes of each LA (ONS directory), spread
-over LAs by their 2025 16-17 cohort sizes, with the national shares of domain.md section 3.
+over LAs by their 2025 16-17 cohort sizes, with the national shares of docs/domain-rules.md section 3.
 
 Deterministic for a seed. No two leavers share family name + DOB + postcode (that would be the same
 young person under rule 5.8), so every leaver is one journey.

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import ssl
 
+from onward.processes import SERVICES  # the one list of services
 from onward.settings import Settings, get_settings
 from schemas.topics import CONSUMED_BY, PRODUCED_BY, dlq_topic
-
-SERVICES = ("school_exit", "la_tracker", "ncs_referral")
 
 
 def principal(service: str) -> str:

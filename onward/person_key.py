@@ -1,4 +1,4 @@
-"""The pseudonymous person key: HMAC-SHA256 of the UPN with a deployment secret (design.md, Kafka keys)."""
+"""The pseudonymous person key: HMAC-SHA256 of the UPN with a deployment secret (docs/contracts.md, Kafka keys)."""
 from __future__ import annotations
 
 import hashlib

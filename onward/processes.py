@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 class Service:
     name: str
     port: int
-    has_worker: bool = True
 
     @property
     def migrations(self) -> Path:
@@ -29,7 +28,7 @@ class Service:
     def processes(self, worker_replicas: int = 1) -> tuple[str, ...]:
         """Process names: api, relay and worker (worker-2, worker-3... for more replicas of it)."""
         workers = ("worker",) + tuple(f"worker-{i}" for i in range(2, worker_replicas + 1))
-        return ("api", *(workers if self.has_worker else ()), "relay")
+        return ("api", *workers, "relay")
 
     def database(self, prefix: str = "onward") -> str:
         return f"{prefix}_{self.name}"

@@ -1,5 +1,5 @@
-"""Retention: how long each kind of record is kept, and the purge that enforces it (daily, in each
-service's worker, and `onward purge <service>`). docs/operations.md lists the policy.
+"""Retention: how long each kind of record is kept, and the purge that enforces it (hourly in each
+service's worker, `ONWARD_PURGE_INTERVAL_SECONDS`; and `onward purge <service>`). docs/operations.md lists the policy.
 
 Shared tables: published outbox rows (their payloads are personal data) 7 days, which is Kafka's
 retention too; processed-event ids 30 days (no redelivery can come later than the topic keeps it);

@@ -3,7 +3,7 @@
 Acks are manual (`onward.take.noack_batches`: faust's `noack_take` without its idle wake-ups): a
 record is acked only after its transaction committed (or it went to the DLQ), so faust's
 at_least_once commit never moves past an unprocessed record, even when the worker is cancelled
-mid-batch. faust's exactly_once mode is deliberately not used (design.md).
+mid-batch. faust's exactly_once mode is deliberately not used (docs/contracts.md).
 """
 from __future__ import annotations
 

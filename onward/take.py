@@ -3,10 +3,14 @@
 faust's `Stream.noack_take(max_, within)` waits `within` seconds for the buffer to fill, then loops,
 whether or not anything arrived: with a 5 ms window that is 200 wake-ups a second per agent (each a
 couple of tasks and futures in mode's `wait_first`), measured at 0.08-0.1 of a core per idle worker
-and most of a worker's CPU at 200 events/s. This is the same generator (faust-streaming 0.11's
+and most of a worker's CPU at 200 events/s. This is the same generator (faust-streaming 0.15.3's
 `noack_take`, same buffer, same back-pressure, same manual acks) with one change: while the buffer
 is empty it waits for the first event without a timeout, and only then gives its company `within`
 seconds. A lone event still waits at most `within`; an idle worker sleeps.
+
+It relies on faust's private attributes (`_active_agens`, `_enable_passive`, `_processors`), so an
+upgrade of faust-streaming is a deliberate act: `COPIED_FROM` holds the SHA-256 of the source this
+was copied from, and tests/unit/test_take.py fails when the installed source differs.
 """
 from __future__ import annotations
 
@@ -16,6 +20,13 @@ from typing import Any
 
 import faust
 from mode.utils.futures import notify
+
+# What this module copies, as installed when it was last checked (`inspect.getsource`, SHA-256).
+COPIED_FROM = {
+    "version": "0.15.3",
+    "faust.streams.Stream.noack_take": "f2cc2dbfc162d2006c94361c0ed68535c95484020849eb0d4210c1f52c4c430a",
+    "faust.streams._tracks_buffer_agen": "bf38f607c6ff40f66f1f71ee8b38a05108aaed529f3a567643bd9c3c60867da9",
+}
 
 
 def noack_batches(stream: faust.StreamT, max_: int, within: float) -> AsyncGenerator[list[Any], None]:

@@ -1,4 +1,4 @@
-"""Identifiers of English education data, validated exactly (see docs/domain rules, DfE specifications).
+"""Identifiers of English education data, validated exactly (docs/domain-rules.md section 2; DfE specifications).
 
 Each function returns the normalised value or raises ValueError with a message a data manager can act on.
 """

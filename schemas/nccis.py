@@ -40,7 +40,7 @@ ACTIVITY_CODES: dict[str, tuple[str, ActivityGroup]] = {
     "460": ("Supported internship", ActivityGroup.EET),
     "530": ("Re-engagement provision", ActivityGroup.NOT_PARTICIPATING),
     "540": ("Working not for reward", ActivityGroup.NEET),
-    # Sources disagree on 550; treated as EET and flagged for review (domain.md section 3).
+    # Sources disagree on 550; treated as EET and flagged for review (docs/domain-rules.md section 3).
     "550": ("Working not for reward with part-time study", ActivityGroup.EET),
     "610": ("NEET: not yet ready for work or learning", ActivityGroup.NEET_ACTIVE),
     "615": ("NEET: start date agreed", ActivityGroup.NEET_ACTIVE),

@@ -149,10 +149,8 @@ def prepare_job() -> dict:
 
 def documents() -> dict[str, list[dict]]:
     files = {"config.yaml": [config_map()], "prepare-job.yaml": [prepare_job()]}
-    for name, spec in SERVICES.items():
+    for name in SERVICES:
         for process in ("api", "worker", "relay"):
-            if process == "worker" and not spec.has_worker:
-                continue
             docs = [deployment(name, process), pdb(name, process)]
             if process == "api":
                 docs.append(service_of(name))

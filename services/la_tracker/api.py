@@ -1,4 +1,4 @@
-"""la_tracker HTTP API (design.md, fixed contract). LA staff see only their own LA's cases."""
+"""la_tracker HTTP API (docs/contracts.md, fixed). LA staff see only their own LA's cases."""
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,4 @@
-"""Routing policy and case rules (domain.md section 5). Pure: standard library and NCCIS vocabulary only."""
+"""Routing policy and case rules (docs/domain-rules.md section 5). Pure: standard library and NCCIS vocabulary only."""
 from __future__ import annotations
 
 import unicodedata
@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from schemas import nccis
 
-# Case statuses (design.md, fixed).
+# Case statuses (docs/contracts.md, fixed).
 AWAITING_CONFIRMATION, NOT_KNOWN, NEET = "awaiting_confirmation", "not_known", "neet"
 REFERRED_TO_NCS, SEND_CASELOAD, LEAVING_CARE = "referred_to_ncs", "send_caseload", "leaving_care"
 CLOSED, TRANSFERRED = "closed", "transferred"
@@ -106,7 +106,7 @@ def route(person: YoungPerson, policy: Policy, today: date) -> Decision:
 
 
 def outcome_status(activity_code: str) -> tuple[str, str]:
-    """Case status and reason after an NCS outcome (domain.md 5.7)."""
+    """Case status and reason after an NCS outcome (docs/domain-rules.md 5.7)."""
     if nccis.is_eet(activity_code):
         return CLOSED, "ncs_outcome_eet"
     if activity_code == nccis.CANNOT_BE_CONTACTED:
@@ -148,6 +148,6 @@ def academic_age_on(born: date, on: date) -> int:
 
 
 def in_nccis_cohort(born: date, ehcp: bool, period_end: date) -> bool:
-    """Statutory tracking cohort: academic age 16-17, or 18-24 with an EHC plan (domain.md 3)."""
+    """Statutory tracking cohort: academic age 16-17, or 18-24 with an EHC plan (docs/domain-rules.md 3)."""
     age = academic_age_on(born, period_end)
     return 16 <= age <= 17 or (ehcp and 18 <= age <= 24)

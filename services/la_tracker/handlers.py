@@ -48,7 +48,7 @@ def young_person(facts: dict, activity_code: str | None, activity_status: str | 
 
 
 def responsible_la(home_postcode: str, school_laestab: str) -> tuple[str, str | None]:
-    """LA of residence from the postcode; else the school's LA, flagged with why (domain.md 5.1)."""
+    """LA of residence from the postcode; else the school's LA, flagged with why (docs/domain-rules.md 5.1)."""
     found = directory().resolve(home_postcode)
     return (found.la, None) if found.la else (la_of_laestab(school_laestab), f"postcode_{found.reason}")
 

@@ -1,4 +1,4 @@
-"""One person, many reports (domain.md 5.8): UPN, then ULN, then exact normalised family name + DOB +
+"""One person, many reports (docs/domain-rules.md 5.8): UPN, then ULN, then exact normalised family name + DOB +
 postcode. Anything weaker goes to the staff review queue; nothing weaker is ever merged automatically."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The LA's monthly NCCIS return (XML and CSV) from la_tracker's records, per domain.md section 3."""
+"""The LA's monthly NCCIS return (XML and CSV) from la_tracker's records, per docs/domain-rules.md section 3."""
 from __future__ import annotations
 
 import csv

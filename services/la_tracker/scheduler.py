@@ -42,7 +42,7 @@ async def _refer(conn, job, today: date) -> str:
 
 
 async def _confirmation_due(conn, job, today: date) -> str:
-    """An intended destination still unconfirmed on its due date becomes not known (domain.md 5.3)."""
+    """An intended destination still unconfirmed on its due date becomes not known (docs/domain-rules.md 5.3)."""
     case = await store.get_case(conn, job["case_id"], for_update=True)
     person = await store.get_young_person(conn, job["person_key"], for_update=True)
     if case is None or case["status"] != domain.AWAITING_CONFIRMATION or person["activity_status"] != "intended":

@@ -1,4 +1,4 @@
-"""ncs_referral HTTP API (design.md, fixed contract). Advisers see only their NCS area's referrals."""
+"""ncs_referral HTTP API (docs/contracts.md, fixed). Advisers see only their NCS area's referrals."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -1,4 +1,4 @@
-"""school_exit HTTP API (design.md, fixed contract)."""
+"""school_exit HTTP API (docs/contracts.md, fixed)."""
 from __future__ import annotations
 
 from datetime import date

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 
 MIN_AGE_AT_LEAVING, MAX_AGE_AT_LEAVING = 11, 25
 MAX_DAYS_AHEAD = 60
-NC_YEARS = range(7, 15)
 
 
 def age_on(born: date, on: date) -> int:

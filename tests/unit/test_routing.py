@@ -1,4 +1,4 @@
-"""Table-driven tests of domain.md section 5, each asserting the reason recorded."""
+"""Table-driven tests of docs/domain-rules.md section 5, each asserting the reason recorded."""
 from datetime import date
 
 import pytest
