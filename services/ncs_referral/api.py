@@ -1,59 +1,29 @@
-"""ncs_referral HTTP API (docs/contracts.md, fixed). Advisers see only their NCS area's referrals."""
+"""ncs_referral HTTP API (docs/contracts.md, fixed). Advisers see only their NCS area's referrals.
+
+Thin: each route checks its input and calls services/ncs_referral/queries.py, as the pages do.
+"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated, Literal
-from uuid import UUID, uuid4
+import inspect
+from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import Response
 from prometheus_client import Gauge
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onward.audit import record_read
 from onward.auth import Principal, require
 from onward.http import create_app
-from onward.listing import Query as Where, order_by, page
 from onward.settings import Settings, get_settings
-from schemas import nccis
-from services.ncs_referral import domain, handlers, store
+from services.ncs_referral import domain, queries, web
+from services.ncs_referral.wire import ContactIn, OutcomeIn
 
 router = APIRouter(prefix="/v1")
 QUEUE_SIZE = Gauge("onward_ncs_unclaimed_referrals", "Unclaimed referrals by NCS area and waiting band",
                    ["ncs_area", "band"])
 QUEUE_OLDEST = Gauge("onward_ncs_oldest_unclaimed_seconds", "Oldest unclaimed referral's wait", ["ncs_area"])
 adviser = require("ncs_adviser", "admin")
-SORTS = {"priority": "priority", "received_at": "received_at", "updated_at": "updated_at", "status": "status"}
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-
-
-class ContactIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    method: Literal["phone", "email", "text", "letter", "visit", "other"]
-    outcome: Literal["reached", "no_answer", "left_message", "wrong_details", "refused"]
-    note: Note | None = None
-
-
-class OutcomeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    activity_code: Annotated[str, AfterValidator(nccis.validate_activity_code)]
-    note: Note | None = None
-
-
-def _json(r) -> dict:
-    out = {k: (str(v) if isinstance(v, UUID) else v) for k, v in dict(r).items()}
-    for k in ("received_at", "updated_at"):
-        if out.get(k) is not None:
-            out[k] = out[k].isoformat()
-    out["waiting_seconds"] = int((datetime.now(timezone.utc) - r["received_at"]).total_seconds())
-    return out
-
-
-async def _own(conn, referral_id: UUID, who: Principal, *, for_update: bool = False, with_handoff: bool = False):
-    row = await store.get_referral(conn, referral_id, for_update=for_update, with_handoff=with_handoff)
-    # Another area's referral answers 404, so its existence is not disclosed.
-    if row is None or (who.role == "ncs_adviser" and row["ncs_area"] != who.ncs_area):
-        raise HTTPException(404, "referral not found")
-    return row
 
 
 @router.get("/referrals")
@@ -66,45 +36,19 @@ async def list_referrals(request: Request, who: Principal = Depends(adviser),
                          page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     if status is not None and status not in domain.REFERRAL_STATUSES:
         raise HTTPException(422, [{"field": "status", "message": f"status must be one of {', '.join(domain.REFERRAL_STATUSES)}"}])
-    where = Where()
-    if who.role == "ncs_adviser":
-        where.where("ncs_area = {}", who.ncs_area)
-    if status:
-        where.where("status = {}", status)
-    if priority:
-        where.where("priority = {}", priority)
-    if min_waiting_hours is not None:
-        where.where("received_at <= now() - make_interval(secs => {})", min_waiting_hours * 3600)
-    if person_key:
-        where.where("person_key = {}", person_key)
-    async with request.app.state.pool.acquire() as conn:
-        result = await page(conn, f"select {store.COLUMNS}", "from referrals", where,
-                            order_by(sort, SORTS, "priority", "referral_id"), page_no, page_size)
-    result["items"] = [_json(r) for r in result["items"]]
-    return result
+    return await queries.list_referrals(request.app.state.pool, who, status=status or None, priority=priority,
+                                        min_waiting_hours=min_waiting_hours, person_key=person_key or None,
+                                        sort=sort, page_no=page_no, page_size=page_size)
 
 
 @router.get("/queue-age")
 async def queue_age(request: Request, who: Principal = Depends(adviser)) -> dict:
     """Service levels: unclaimed referrals per NCS area by waiting time, and the oldest wait."""
-    area = who.ncs_area if who.role == "ncs_adviser" else None
-    async with request.app.state.pool.acquire() as conn:
-        return queue_summary(await store.queue_ages(conn, area))
-
-
-def queue_summary(rows) -> dict:
-    areas: dict[str, dict] = {}
-    for r in rows:
-        a = areas.setdefault(r["ncs_area"], {"unclaimed": 0, "oldest_waiting_seconds": 0,
-                                             **{name: 0 for name, _ in domain.AGE_BANDS}})
-        a["unclaimed"] += 1
-        a[domain.age_band(r["waiting"])] += 1
-        a["oldest_waiting_seconds"] = max(a["oldest_waiting_seconds"], int(r["waiting"]))
-    return {"areas": areas, "bands": [name for name, _ in domain.AGE_BANDS]}
+    return await queries.queue_age(request.app.state.pool, who)
 
 
 async def refresh_queue_metrics(app: FastAPI) -> None:
-    summary = queue_summary(await store.queue_ages(app.state.pool, None))
+    summary = await queries.queue_age(app.state.pool, None)
     QUEUE_SIZE.clear()
     QUEUE_OLDEST.clear()
     for area, a in summary["areas"].items():
@@ -115,44 +59,32 @@ async def refresh_queue_metrics(app: FastAPI) -> None:
 
 @router.get("/referrals/{referral_id}")
 async def get_referral(request: Request, referral_id: UUID, who: Principal = Depends(adviser)) -> dict:
-    async with request.app.state.pool.acquire() as conn:
-        row = await _own(conn, referral_id, who, with_handoff=True)
-        events = await store.timeline(conn, referral_id)
-        await record_read(conn, who, "referral", [referral_id], row["handoff"].keys())
-    out = _json(row)
-    out.pop("handoff"), out.pop("consent")
-    return {**out, "handoff": row["handoff"], "consent": row["consent"],
-            "timeline": [{"at": e["at"].isoformat(), "kind": e["kind"], "actor": e["actor"], **e["detail"]} for e in events]}
-
-
-async def _step(request: Request, referral_id: UUID, who: Principal, action) -> dict:
-    try:
-        async with request.app.state.pool.acquire() as conn, conn.transaction():
-            row = await _own(conn, referral_id, who, for_update=True)
-            await action(conn, row)
-            row = await store.get_referral(conn, referral_id)
-    except domain.NotAllowed as exc:
-        raise HTTPException(409, str(exc)) from None
-    return _json(row)
+    return await queries.get_referral(request.app.state.pool, who, referral_id)
 
 
 @router.post("/referrals/{referral_id}/claim")
 async def claim(request: Request, referral_id: UUID, who: Principal = Depends(adviser)) -> dict:
-    return await _step(request, referral_id, who, lambda conn, row: handlers.claim(conn, row, who.sub))
+    return await queries.claim(request.app.state.pool, who, referral_id)
 
 
 @router.post("/referrals/{referral_id}/contacts", status_code=201)
 async def contact(request: Request, referral_id: UUID, body: ContactIn, who: Principal = Depends(adviser)) -> dict:
     settings: Settings = request.app.state.settings
-    return await _step(request, referral_id, who, lambda conn, row: handlers.record_contact(
-        conn, row, who.sub, body.method, body.outcome, body.note,
-        max_attempts=settings.ncs_max_contact_attempts, correlation_id=uuid4()))
+    return await queries.record_contact(request.app.state.pool, who, referral_id, body,
+                                        max_attempts=settings.ncs_max_contact_attempts)
 
 
 @router.post("/referrals/{referral_id}/outcome")
 async def outcome(request: Request, referral_id: UUID, body: OutcomeIn, who: Principal = Depends(adviser)) -> dict:
-    return await _step(request, referral_id, who, lambda conn, row: handlers.record_outcome(
-        conn, row, who.sub, body.activity_code, body.note, uuid4()))
+    return await queries.record_outcome(request.app.state.pool, who, referral_id, body)
+
+
+async def _as_http_error(request: Request, exc: Exception) -> Response:
+    """Another area's referral is 404 and a step the referral's state refuses is 409, for the API and the
+    pages alike (each answers in its own format through the app's HTTP error handler)."""
+    status = 404 if isinstance(exc, domain.NotFound) else 409
+    answer = request.app.exception_handlers[StarletteHTTPException](request, StarletteHTTPException(status, str(exc)))
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
@@ -161,6 +93,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
                      description="NCS handoff queue. Referral statuses: " + ", ".join(domain.REFERRAL_STATUSES),
                      on_metrics=refresh_queue_metrics)
     app.include_router(router)
-    from services.ncs_referral import web
     web.install(app)
+    app.add_exception_handler(domain.NotFound, _as_http_error)
+    app.add_exception_handler(domain.NotAllowed, _as_http_error)
     return app

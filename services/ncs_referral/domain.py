@@ -15,6 +15,10 @@ class NotAllowed(Exception):
     """The referral is not in a state that allows this step (HTTP 409)."""
 
 
+class NotFound(LookupError):
+    """No such referral, or another NCS area's: the same answer (HTTP 404), so its existence is not disclosed."""
+
+
 def check_claim(status: str, claimed_by: str | None, adviser: str) -> None:
     """One adviser at a time: a new referral can be claimed; someone else's claim cannot be taken."""
     if status == NEW:

@@ -82,12 +82,9 @@ async def record_outcome(conn: asyncpg.Connection, row, adviser: str, activity_c
 async def return_stale_claims(conn: asyncpg.Connection, older_than_days: int, limit: int = 100) -> int:
     """Referrals claimed longer than the limit without an outcome go back to the LA as 'could not contact'.
 
-    `SKIP LOCKED` lets several worker replicas run this sweep at once without doing anything twice.
+    Several worker replicas may run this sweep at once: each referral is taken by one of them.
     """
-    rows = await conn.fetch(
-        f"select {store.COLUMNS} from referrals where status in ('claimed', 'in_contact')"
-        " and claimed_at < now() - make_interval(days => $1) order by claimed_at limit $2 for update skip locked",
-        older_than_days, limit)
+    rows = await store.stale_claims(conn, older_than_days, limit)
     for row in rows:
         await _close(conn, row, "sweep", nccis.CANNOT_BE_CONTACTED, f"no outcome {older_than_days} days after claim",
                      uuid4())
@@ -110,7 +107,5 @@ async def _close(conn: asyncpg.Connection, row, actor: str, activity_code: str, 
 
 async def on_person_erased(conn: asyncpg.Connection, ev: PersonErased) -> None:
     """The LA erased a young person: delete their referrals (handoff, consent, timeline) under any of their keys."""
-    await conn.execute("delete from referral_timeline where referral_id in (select referral_id from referrals"
-                       " where person_key = any($1))", ev.person_keys)
-    await conn.execute("delete from referrals where person_key = any($1)", ev.person_keys)
+    await store.erase_people(conn, ev.person_keys)
     await erasure.forget(conn, ev.person_keys, ev.erasure_id)

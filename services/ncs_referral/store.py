@@ -1,12 +1,16 @@
-"""ncs_referral's SQL (asyncpg)."""
+"""ncs_referral's SQL (asyncpg): every statement the service runs, apart from its retention rules."""
 from __future__ import annotations
 
 from uuid import UUID
 
 import asyncpg
 
+from onward.listing import Query as Where, order_by, page
+from services.ncs_referral import domain
+
 COLUMNS = ("referral_id, case_id, person_key, responsible_la, ncs_area, status, reason, priority, claimed_by,"
            " status_reason, outcome_code, claimed_at, failed_contacts, received_at, updated_at")
+SORTS = {key: key for key in ("priority", "received_at", "updated_at", "status")}  # sort key -> column
 
 
 async def insert_referral(conn: asyncpg.Connection, **values) -> bool:
@@ -40,8 +44,53 @@ async def timeline(conn, referral_id: UUID):
                             referral_id)
 
 
+async def referral_page(conn, *, ncs_area: str | None, status: str | None, priority: int | None,
+                        min_waiting_hours: float | None, person_key: str | None, sort: str | None, page_no: int,
+                        page_size: int) -> dict:
+    """One page of referrals (all areas when `ncs_area` is None), filtered and sorted by `SORTS`' keys."""
+    where = Where()
+    for sql, value in (("ncs_area = {}", ncs_area), ("status = {}", status), ("priority = {}", priority),
+                       ("person_key = {}", person_key)):
+        if value is not None:
+            where.where(sql, value)
+    if min_waiting_hours is not None:
+        where.where("received_at <= now() - make_interval(secs => {})", min_waiting_hours * 3600)
+    return await page(conn, f"select {COLUMNS}", "from referrals", where,
+                      order_by(sort, SORTS, "priority", "referral_id"), page_no, page_size)
+
+
+async def status_counts(conn, ncs_area: str | None) -> dict[str, int]:
+    """How many referrals of the area (all areas when None) are in each status."""
+    rows = await conn.fetch("select status, count(*) from referrals where ($1::text is null or ncs_area = $1)"
+                            " group by status", ncs_area)
+    return {r["status"]: r["count"] for r in rows}
+
+
+async def names(conn, referral_ids: list[UUID]) -> dict[UUID, str]:
+    """Given and family name of each referral's young person (personal data: the caller audits the read)."""
+    rows = await conn.fetch("select referral_id, handoff->>'given_name' given_name, handoff->>'family_name'"
+                            " family_name from referrals where referral_id = any($1)", referral_ids)
+    return {r["referral_id"]: f"{r['given_name']} {r['family_name']}" for r in rows}
+
+
 async def queue_ages(conn, area: str | None) -> list[asyncpg.Record]:
     """Waiting seconds of every unclaimed referral, per area (all areas when `area` is None)."""
     return await conn.fetch(
         "select ncs_area, extract(epoch from now() - received_at)::float8 as waiting from referrals"
-        " where status = 'new' and ($1::text is null or ncs_area = $1)", area)
+        " where status = $2 and ($1::text is null or ncs_area = $1)", area, domain.NEW)
+
+
+async def stale_claims(conn, older_than_days: int, limit: int) -> list[asyncpg.Record]:
+    """Referrals claimed more than `older_than_days` ago and still being worked, locked (`SKIP LOCKED`
+    lets several worker replicas sweep at once without taking the same referral twice)."""
+    return await conn.fetch(
+        f"select {COLUMNS} from referrals where status = any($3::text[])"
+        " and claimed_at < now() - make_interval(days => $1) order by claimed_at limit $2 for update skip locked",
+        older_than_days, limit, sorted(domain.WORKING))
+
+
+async def erase_people(conn, person_keys: list[str]) -> None:
+    """Delete the referrals (handoff, consent, timeline) held under any of these person keys."""
+    await conn.execute("delete from referral_timeline where referral_id in (select referral_id from referrals"
+                       " where person_key = any($1))", person_keys)
+    await conn.execute("delete from referrals where person_key = any($1)", person_keys)

@@ -1,6 +1,6 @@
 """ncs_referral's pages for NCS advisers: the area queue with waiting times, the referral, claim, contact, outcome.
 
-Each page calls the JSON API's functions (services/ncs_referral/api.py): the same rules, area scoping
+Each page calls services/ncs_referral/queries.py, as the JSON API does: the same rules, area scoping
 (another area's referral is a 404) and audit.
 """
 from __future__ import annotations
@@ -14,14 +14,14 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from onward import web
-from onward.audit import record_read
-from services.ncs_referral import api, domain
+from services.ncs_referral import domain, queries
+from services.ncs_referral.wire import ContactIn, OutcomeIn
 
 SITE = web.Site(service="ncs_referral", service_name="NCS referrals", roles=("ncs_adviser", "admin"),
                 nav=[("/referrals", "Referrals")], templates=Path(__file__).parent / "templates")
 pages = APIRouter(include_in_schema=False)
-METHODS = [(m, m.replace("_", " ").capitalize()) for m in api.ContactIn.model_fields["method"].annotation.__args__]
-OUTCOMES = [(m, m.replace("_", " ").capitalize()) for m in api.ContactIn.model_fields["outcome"].annotation.__args__]
+METHODS = [(m, m.replace("_", " ").capitalize()) for m in ContactIn.model_fields["method"].annotation.__args__]
+OUTCOMES = [(m, m.replace("_", " ").capitalize()) for m in ContactIn.model_fields["outcome"].annotation.__args__]
 SORTS = [("priority", "Highest priority"), ("received_at", "Waiting longest"), ("-received_at", "Newest first"),
          ("-updated_at", "Recently updated")]
 DONE = {"claim": "You have claimed this referral", "contact": "Contact recorded", "outcome": "Outcome recorded"}
@@ -55,34 +55,25 @@ async def queue(request: Request) -> Response:
         errors, filters = web.form_errors(exc), Filters()
     if filters.status and filters.status not in domain.REFERRAL_STATUSES:
         errors["status"], filters.status = "Select a status from the list", None
-    if filters.sort and filters.sort.lstrip("-") not in api.SORTS:
+    if filters.sort and filters.sort.lstrip("-") not in queries.SORT_KEYS:
         errors["sort"], filters.sort = "Select an order from the list", None
-    result = await api.list_referrals(request, user, status=filters.status, priority=None, min_waiting_hours=None,
-                                      person_key=None, sort=filters.sort or "priority", page_no=max(filters.page, 1),
-                                      page_size=25)
-    ages = await api.queue_age(request, user)
-    async with request.app.state.pool.acquire() as conn:
-        counts = await conn.fetch("select status, count(*) from referrals where ($1::text is null or ncs_area = $1)"
-                                  " group by status", user.ncs_area)
-        names = await conn.fetch("select referral_id, handoff->>'given_name' given_name, handoff->>'family_name'"
-                                 " family_name from referrals where referral_id = any($1)",
-                                 [UUID(r["referral_id"]) for r in result["items"]])
-        await record_read(conn, user, "referral", [r["referral_id"] for r in result["items"]],
-                          ("given_name", "family_name"), action="list")
-    named = {str(n["referral_id"]): f"{n['given_name']} {n['family_name']}" for n in names}
+    pool = request.app.state.pool
+    result, counts = await queries.named_queue(pool, user, status=filters.status, sort=filters.sort or "priority",
+                                               page_no=max(filters.page, 1))
+    ages = await queries.queue_age(pool, user)
     for r in result["items"]:
-        r["name"], r["waiting"] = named.get(r["referral_id"], ""), waiting(r["waiting_seconds"])
+        r["waiting"] = waiting(r["waiting_seconds"])
     kept = {k: v for k, v in filters.model_dump().items() if v is not None and k != "page"}
     area = ages["areas"].get(user.ncs_area) if user.ncs_area else None
     return web.render(request, "queue.html", title="Referrals", result=result, filters=filters, errors=errors,
-                      statuses=domain.REFERRAL_STATUSES, counts={c["status"]: c["count"] for c in counts}, sorts=SORTS,
+                      statuses=domain.REFERRAL_STATUSES, counts=counts, sorts=SORTS,
                       base="/referrals?" + (urlencode(kept) + "&" if kept else ""), area=area, bands=ages["bands"],
                       oldest=waiting(area["oldest_waiting_seconds"]) if area else None)
 
 
 async def _referral_page(request: Request, referral_id: UUID, template: str = "referral.html", status_code: int = 200,
                          **extra) -> Response:
-    referral = await api.get_referral(request, referral_id, who(request))
+    referral = await queries.get_referral(request.app.state.pool, who(request), referral_id)
     referral["waiting"] = waiting(referral["waiting_seconds"])
     return web.render(request, template, status_code=status_code, title=extra.pop("title", "Referral"),
                       r=referral, done=DONE.get(request.query_params.get("done", "")), methods=METHODS,
@@ -94,8 +85,8 @@ async def referral_page(request: Request, referral_id: UUID) -> Response:
     return await _referral_page(request, referral_id)
 
 
-FORMS = {"contact": ("referral_contact.html", "Record a contact", api.ContactIn, ("method", "outcome", "note")),
-         "outcome": ("referral_outcome.html", "Record the outcome", api.OutcomeIn, ("activity_code", "note"))}
+FORMS = {"contact": ("referral_contact.html", "Record a contact", ContactIn, ("method", "outcome", "note")),
+         "outcome": ("referral_outcome.html", "Record the outcome", OutcomeIn, ("activity_code", "note"))}
 
 
 @pages.get("/referrals/{referral_id}/{step}")
@@ -115,20 +106,23 @@ async def step_submit(request: Request, referral_id: UUID, step: str) -> Respons
     web.check_csrf(request, form)
     errors: dict[str, str] = {}
     data: dict = {}
+    pool = request.app.state.pool
     try:
         if step == "claim":
-            await api.claim(request, referral_id, user)
+            await queries.claim(pool, user, referral_id)
         else:
             _, _, model, names = FORMS[step]
             data = web.form_data(form, *names)
             body = model.model_validate({k: v for k, v in data.items() if v is not None})
-            await (api.contact if step == "contact" else api.outcome)(request, referral_id, body, user)
+            if step == "contact":
+                await queries.record_contact(pool, user, referral_id, body,
+                                             max_attempts=request.app.state.settings.ncs_max_contact_attempts)
+            else:
+                await queries.record_outcome(pool, user, referral_id, body)
     except ValidationError as exc:
         errors = web.form_errors(exc)
-    except HTTPException as exc:
-        if exc.status_code != 409:
-            raise
-        errors = {"form": str(exc.detail)[:1].upper() + str(exc.detail)[1:]}
+    except domain.NotAllowed as exc:
+        errors = {"form": str(exc)[:1].upper() + str(exc)[1:]}
     if errors:
         template, title = (FORMS[step][0], FORMS[step][1]) if step in FORMS else ("referral.html", "Referral")
         return await _referral_page(request, referral_id, template, status_code=422 if step in FORMS else 409,

@@ -1,0 +1,123 @@
+"""What an NCS adviser asks of ncs_referral and does to a referral: called by the JSON API and the pages alike.
+
+The pages never call the API's route functions: both entry points call these, so area scoping
+(another area's referral is `domain.NotFound`, answered 404 so its existence is not disclosed), the
+audit of every read of personal data and each step's transaction are one implementation. No HTTP here.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from onward.audit import record_read
+from onward.auth import Principal
+from services.ncs_referral import domain, handlers, store
+from services.ncs_referral.wire import ContactIn, OutcomeIn
+
+SORT_KEYS = tuple(store.SORTS)
+NAME_FIELDS = ("given_name", "family_name")
+Step = Callable[[asyncpg.Connection, asyncpg.Record], Awaitable[object]]
+
+
+def area_of(who: Principal | None) -> str | None:
+    """The NCS area a caller is limited to; None (every area) for an administrator or the service itself."""
+    if who is None or who.role != "ncs_adviser":
+        return None
+    if not who.ncs_area:  # tokens are checked for it; an adviser must never see every area
+        raise domain.NotFound("no NCS area")
+    return who.ncs_area
+
+
+def referral_json(row) -> dict:
+    """A referral row as the API shows it, with how long it has been waiting."""
+    out = {k: (str(v) if isinstance(v, UUID) else v) for k, v in dict(row).items()}
+    for k in ("received_at", "updated_at"):
+        if out.get(k) is not None:
+            out[k] = out[k].isoformat()
+    out["waiting_seconds"] = int((datetime.now(timezone.utc) - row["received_at"]).total_seconds())
+    return out
+
+
+async def own(conn, referral_id: UUID, who: Principal, *, for_update: bool = False, with_handoff: bool = False):
+    """The referral, if it is in the caller's area; else `domain.NotFound`."""
+    row = await store.get_referral(conn, referral_id, for_update=for_update, with_handoff=with_handoff)
+    if row is None or (who.role == "ncs_adviser" and row["ncs_area"] != area_of(who)):
+        raise domain.NotFound("referral not found")
+    return row
+
+
+async def list_referrals(pool, who: Principal, *, status: str | None = None, priority: int | None = None,
+                         min_waiting_hours: float | None = None, person_key: str | None = None,
+                         sort: str | None = None, page_no: int = 1, page_size: int = 50) -> dict:
+    """A page of the caller's area's referrals (no personal data: ids, status, area, times)."""
+    async with pool.acquire() as conn:
+        result = await store.referral_page(conn, ncs_area=area_of(who), status=status, priority=priority,
+                                           min_waiting_hours=min_waiting_hours, person_key=person_key, sort=sort,
+                                           page_no=page_no, page_size=page_size)
+    result["items"] = [referral_json(r) for r in result["items"]]
+    return result
+
+
+async def named_queue(pool, who: Principal, *, status: str | None, sort: str | None, page_no: int,
+                      page_size: int = 25) -> tuple[dict, dict[str, int]]:
+    """A page of the queue with each young person's name (an audited read), and the counts per status."""
+    result = await list_referrals(pool, who, status=status, sort=sort, page_no=page_no, page_size=page_size)
+    ids = [r["referral_id"] for r in result["items"]]
+    async with pool.acquire() as conn:
+        counts = await store.status_counts(conn, area_of(who))
+        named = await store.names(conn, [UUID(i) for i in ids])
+        await record_read(conn, who, "referral", ids, NAME_FIELDS, action="list")
+    for r in result["items"]:
+        r["name"] = named.get(UUID(r["referral_id"]), "")
+    return result, counts
+
+
+async def queue_age(pool, who: Principal | None) -> dict:
+    """Service levels: unclaimed referrals per NCS area by waiting band, and the oldest wait."""
+    async with pool.acquire() as conn:
+        rows = await store.queue_ages(conn, area_of(who))
+    areas: dict[str, dict] = {}
+    for r in rows:
+        a = areas.setdefault(r["ncs_area"], {"unclaimed": 0, "oldest_waiting_seconds": 0,
+                                             **{name: 0 for name, _ in domain.AGE_BANDS}})
+        a["unclaimed"] += 1
+        a[domain.age_band(r["waiting"])] += 1
+        a["oldest_waiting_seconds"] = max(a["oldest_waiting_seconds"], int(r["waiting"]))
+    return {"areas": areas, "bands": [name for name, _ in domain.AGE_BANDS]}
+
+
+async def get_referral(pool, who: Principal, referral_id: UUID) -> dict:
+    """The handoff fields, consent record and timeline of one referral; the read is audited."""
+    async with pool.acquire() as conn:
+        row = await own(conn, referral_id, who, with_handoff=True)
+        events = await store.timeline(conn, referral_id)
+        await record_read(conn, who, "referral", [referral_id], row["handoff"].keys())
+    out = referral_json(row)
+    out.pop("handoff"), out.pop("consent")
+    return {**out, "handoff": row["handoff"], "consent": row["consent"],
+            "timeline": [{"at": e["at"].isoformat(), "kind": e["kind"], "actor": e["actor"], **e["detail"]}
+                         for e in events]}
+
+
+async def _step(pool, who: Principal, referral_id: UUID, step: Step) -> dict:
+    """One adviser step on a referral of the caller's area, in one transaction; the referral after it."""
+    async with pool.acquire() as conn, conn.transaction():
+        await step(conn, await own(conn, referral_id, who, for_update=True))
+        return referral_json(await store.get_referral(conn, referral_id))
+
+
+async def claim(pool, who: Principal, referral_id: UUID) -> dict:
+    return await _step(pool, who, referral_id, lambda conn, row: handlers.claim(conn, row, who.sub))
+
+
+async def record_contact(pool, who: Principal, referral_id: UUID, body: ContactIn, *, max_attempts: int) -> dict:
+    return await _step(pool, who, referral_id, lambda conn, row: handlers.record_contact(
+        conn, row, who.sub, body.method, body.outcome, body.note, max_attempts=max_attempts, correlation_id=uuid4()))
+
+
+async def record_outcome(pool, who: Principal, referral_id: UUID, body: OutcomeIn) -> dict:
+    return await _step(pool, who, referral_id, lambda conn, row: handlers.record_outcome(
+        conn, row, who.sub, body.activity_code, body.note, uuid4()))

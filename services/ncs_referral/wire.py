@@ -1,0 +1,23 @@
+"""Bodies an NCS adviser sends (the JSON API's and the pages' forms alike); separate from the database rows."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+from schemas import nccis
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["phone", "email", "text", "letter", "visit", "other"]
+    outcome: Literal["reached", "no_answer", "left_message", "wrong_details", "refused"]
+    note: Note | None = None
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    activity_code: Annotated[str, AfterValidator(nccis.validate_activity_code)]
+    note: Note | None = None
