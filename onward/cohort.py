@@ -10,7 +10,7 @@ import random
 from datetime import date, timedelta
 
 from onward.la_data import local_authorities
-from schemas.identifiers import uln_check_digit, upn_check_letter
+from schemas.identifiers import UPN_ALPHABET as UPN_LETTERS, uln_check_digit, upn_check_letter
 
 GIVEN = ("Amira Oliver Zara Noah Chloé Kofi Siobhán Jack Priya Mateusz Aoife Leo Fatima Harry Isla Mohammed Ava "
          "George Ellie Yusuf Maya Oscar Grace Ibrahim Lily Arthur Freya Musa Evie Theo Ruby Kai Nia Reuben Hana "
@@ -43,6 +43,12 @@ NOT_KNOWN_CODES = ("810", "820", "830")
 
 def make_upn(la: str, serial: int) -> str:
     body = f"{la}{serial % 10000:04d}{26:02d}{serial // 10000 % 1000:03d}"
+    return upn_check_letter(body) + body
+
+
+def make_temporary_upn(la: str, serial: int) -> str:
+    """A temporary UPN (a school's stopgap until the permanent one is known): 2 serial digits and a letter."""
+    body = f"{la}{serial % 10000:04d}{26:02d}{serial // 10000 % 100:02d}{UPN_LETTERS[serial % 23]}"
     return upn_check_letter(body) + body
 
 

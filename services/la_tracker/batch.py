@@ -2,9 +2,9 @@
 
 `on_leaver_registered` costs about fifteen round trips per report (matching, upsert, routing, the
 case, its timeline, the outbox). In a summer burst almost every report is of a new young person, so
-this set-based path handles those in one batch: one query finds which reports could match anyone (by
-key, alias, ULN, exact name+DOB+postcode, or the weak rules that send a report to staff review) or
-were erased; the rest are routed in Python by the same `domain.route` and written with one
+this set-based path handles those in one batch: one query finds which reports could match anyone under rule 5.8
+(by key, alias, ULN, or given name + family name + DOB, which may also make a review item) or were
+erased; the rest are routed in Python by the same `domain.route` and written with one
 `insert ... select from unnest` per table. Anything else (a known person, a possible duplicate, two
 reports of one person in the batch, an erased person, an unusual decision) is returned, in order, to
 `on_leaver_registered`. tests/integration/test_la_batch.py checks that both paths leave the same state.
@@ -39,32 +39,26 @@ select 'k' kind, person_key v from young_people where person_key = any($1)
 union all select 'k', alias_key from person_aliases where alias_key = any($1)
 union all select 'k', person_key from erased_people where person_key = any($1)
 union all select 'u', uln from young_people where uln = any($2) and merged_into is null
-union all select 'm', match_key from young_people where match_key = any($3) and merged_into is null
-union all select 'f', q.la || '|' || q.dob::text || '|' || q.family
-  from unnest($4::date[], $5::text[], $8::text[]) q(dob, family, la),
-  lateral (select from young_people y where y.dob = q.dob and y.family_norm = q.family and y.responsible_la = q.la
+union all select 'n', q.dob::text || '|' || q.family || '|' || q.given
+  from unnest($3::date[], $4::text[], $5::text[]) q(dob, family, given),
+  lateral (select from young_people y where y.dob = q.dob and y.family_norm = q.family and y.given_norm = q.given
            and y.merged_into is null limit 1) hit
-union all select 'g', q.la || '|' || q.dob::text || '|' || q.given || '|' || q.postcode
-  from unnest($4::date[], $6::text[], $7::text[], $8::text[]) q(dob, given, postcode, la),
-  lateral (select from young_people y where y.dob = q.dob and y.given_norm = q.given and y.postcode = q.postcode
-           and y.responsible_la = q.la and y.merged_into is null limit 1) hit
 """
 
 
 _PEOPLE = {"person_key": "text", "leaver_id": "uuid", "responsible_la": "text", "la_source": "text", "details": "jsonb",
            "facts": "jsonb", "upn": "text", "uln": "text", "match_key": "text", "activity_code": "text",
            "activity_status": "text", "activity_ascertained": "date", "family_norm": "text", "given_norm": "text",
-           "dob": "date", "postcode": "text"}
+           "dob": "date", "postcode": "text", "gender": "text"}
 _CASES = {"case_id": "uuid", "person_key": "text", "leaver_id": "uuid", "responsible_la": "text", "status": "text",
           "reason": "text", "priority": "int", "activity_code": "text", "due_on": "date", "la_review": "text",
           "referral_id": "uuid", "referral_status": "text", "referral_due_on": "date"}
 
 
-def _marks(ev: LeaverRegistered, ident: dict, la: str) -> list[tuple[str, str]]:
-    """Everything by which rule 5.8 (or its weak rules, within the LA) could tie this report to another."""
-    marks = [("k", ev.person_key), ("m", ident["match_key"]),
-             ("f", f"{la}|{ident['dob'].isoformat()}|{ident['family_norm']}"),
-             ("g", f"{la}|{ident['dob'].isoformat()}|{ident['given_norm']}|{ident['postcode']}")]
+def _marks(ev: LeaverRegistered, ident: dict) -> list[tuple[str, str]]:
+    """Everything by which rule 5.8 could tie this report to another (or make it a review item): its
+    UPN's key, its ULN, its given name + family name + DOB. Twins share none of these."""
+    marks = [("k", ev.person_key), ("n", f"{ident['dob'].isoformat()}|{ident['family_norm']}|{ident['given_norm']}")]
     return marks + ([("u", ev.uln)] if ev.uln else [])
 
 
@@ -75,7 +69,7 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         return events
     idents = [domain.identity(e.given_name, e.family_name, e.date_of_birth, e.home_postcode) for e in events]
     las = [responsible_la(e.home_postcode, e.school_laestab) for e in events]
-    marks = [_marks(e, i, la) for e, i, (la, _) in zip(events, idents, las)]
+    marks = [_marks(e, i) for e, i in zip(events, idents)]
     in_batch = Counter(m for ms in marks for m in ms)
     # Every arm is a keyed lookup of at most a batch's keys, so a sequential scan is never right; but
     # without statistics (a fresh database, the first minute of a burst, before autovacuum's first
@@ -84,9 +78,8 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
     # ANALYZE), and half the benchmark's runs twice as slow. So seq scans are off for this query only.
     await conn.execute("set local enable_seqscan = off")
     seen = {(r["kind"], r["v"]) for r in await conn.fetch(
-        _SEEN, [e.person_key for e in events], [e.uln for e in events if e.uln], [i["match_key"] for i in idents],
-        [i["dob"] for i in idents], [i["family_norm"] for i in idents], [i["given_norm"] for i in idents],
-        [i["postcode"] for i in idents], [la for la, _ in las])}
+        _SEEN, [e.person_key for e in events], [e.uln for e in events if e.uln], [i["dob"] for i in idents],
+        [i["family_norm"] for i in idents], [i["given_norm"] for i in idents])}
     await conn.execute("reset enable_seqscan")  # the server's setting again for the rest of the batch
     new = [k for k, ms in enumerate(marks) if all(in_batch[m] == 1 and m not in seen for m in ms)]
     if not new:
@@ -109,7 +102,7 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         person = {"leaver_id": ev.leaver_id, "details": details, "facts": facts, "activity_code": code}
         people.append((ev.person_key, ev.leaver_id, la, "school" if la_review else "postcode", details, facts, ev.upn,
                        ev.uln, ident["match_key"], code, state, today if code else None, ident["family_norm"],
-                       ident["given_norm"], ident["dob"], ident["postcode"]))
+                       ident["given_norm"], ident["dob"], ident["postcode"], getattr(ev, "gender", None)))
         if not decision.open_case:
             if code and state == "confirmed" and nccis.is_eet(code):
                 jobs.append(("currency_lapse", ev.person_key, None,

@@ -121,16 +121,101 @@ def normalise_name(name: str) -> str:
 
 
 def match_key(family_name: str, date_of_birth: date, postcode: str) -> str:
-    """Rule 5.8's third test: exact normalised family name + DOB + postcode."""
+    """Normalised family name | DOB | postcode (kept for reports and indexes; no longer a reason to merge)."""
     return f"{normalise_name(family_name)}|{date_of_birth.isoformat()}|{postcode.replace(' ', '').upper()}"
 
 
 def identity(given_name: str, family_name: str, date_of_birth: date, postcode: str) -> dict:
-    """The normalised columns matching runs on: exact (match_key) and weak (same DOB and family name, or
-    same DOB, given name and postcode: these go to staff review, never an automatic merge)."""
+    """The normalised columns matching runs on."""
     return {"family_norm": normalise_name(family_name), "given_norm": normalise_name(given_name),
             "dob": date_of_birth, "postcode": postcode.replace(" ", "").upper(),
             "match_key": match_key(family_name, date_of_birth, postcode)}
+
+
+def is_temporary_upn(upn: str | None) -> bool:
+    """A temporary UPN ends in a letter (docs/domain-rules.md, identifiers); no UPN counts as temporary for matching."""
+    return not upn or upn[-1].isalpha()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a report, or a young person already held, says they are (names normalised)."""
+
+    person_key: str
+    upn: str | None
+    uln: str | None
+    given_norm: str
+    family_norm: str
+    dob: date
+    postcode: str
+    gender: str | None = None
+    la: str | None = None
+
+
+@dataclass(frozen=True)
+class IdentityMatch:
+    """Rule 5.8's answer for one report. `conflict`: the report changes nothing and goes to review."""
+
+    person_key: str
+    matched_by: str  # upn | uln | name_dob | new
+    conflict: str | None = None
+    review: tuple[tuple[str, str], ...] = ()
+
+
+def _same_facts(a: Identity, b: Identity) -> bool:
+    return (a.given_norm, a.family_norm, a.dob) == (b.given_norm, b.family_norm, b.dob)
+
+
+def _permanent_upns_differ(a: Identity, b: Identity) -> bool:
+    return not (is_temporary_upn(a.upn) or is_temporary_upn(b.upn)) and a.upn != b.upn
+
+
+def match_identity(report: Identity, held: Identity | None, others: list[Identity]) -> IdentityMatch:
+    """Rule 5.8 (revised). `held`: the young person already known by this report's UPN (its key or an
+    alias); `others`: people sharing its ULN, or its given name + family name + DOB.
+
+    Same UPN: the same person, unless given name, family name or DOB disagree (then a review item and
+    no change). Else the same ULN with family name and DOB agreeing; a shared ULN with other facts is
+    NCCIS error 907 (review). Else, when either side has no permanent UPN, given + family name + DOB
+    with postcode or gender agreeing. Two different permanent UPNs are never merged automatically:
+    alike in name and DOB they are a review item for an LA holding both; with different given names
+    (twins) they are simply two people."""
+    if held is not None:
+        return IdentityMatch(held.person_key, "upn", None if _same_facts(report, held) else "upn_details_differ")
+    review: list[tuple[str, str]] = []
+    for other in others:
+        if report.uln is None or other.uln != report.uln:
+            continue
+        if (other.family_norm, other.dob) != (report.family_norm, report.dob):
+            review.append((other.person_key, "uln_shared_details_differ"))
+        elif _permanent_upns_differ(report, other):
+            review.append((other.person_key, "same_uln_different_upn"))
+        else:
+            return IdentityMatch(other.person_key, "uln")
+    for other in others:
+        if not _same_facts(report, other) or any(key == other.person_key for key, _ in review):
+            continue
+        gender_agrees = report.gender is not None and report.gender == other.gender
+        if not _permanent_upns_differ(report, other) and (report.postcode == other.postcode or gender_agrees):
+            return IdentityMatch(other.person_key, "name_dob")
+        if other.la == report.la:  # a review is work for the LA that holds both people
+            review.append((other.person_key, "same_name_and_dob"))
+    return IdentityMatch(report.person_key, "new", review=tuple(review))
+
+
+def protected_facts(held: dict, reported: dict, same_school: bool) -> dict:
+    """What a later report may change of the routing facts: everything but protection, which never goes
+    down (5.8). An objection to sharing stands; a consent withdrawn (by any source) stays withdrawn until
+    the young person says otherwise to staff; only the school that reported the person may give consent
+    the first report lacked."""
+    objects = held["objects_to_sharing"] or reported["objects_to_sharing"]
+    withdrawn = held.get("consent_withdrawn", False) or (held["consent_to_ncs"] and not reported["consent_to_ncs"])
+    consent = reported["consent_to_ncs"] and not withdrawn and (held["consent_to_ncs"] or same_school)
+    facts = {**reported, "objects_to_sharing": objects, "consent_to_ncs": consent, "consent_withdrawn": withdrawn}
+    if consent == held["consent_to_ncs"]:  # the consent record keeps its own source and time
+        facts |= {k: held.get(k) for k in ("consent_source", "consent_recorded_at", "consent_recorded_by")
+                  if k in held}
+    return facts
 
 
 def due_to_lapse(ascertained: date, activity_code: str, currency_days: dict[str, int]) -> date:

@@ -69,17 +69,28 @@ def _reported(ev: LeaverRegistered) -> tuple[str | None, str | None, dict, dict]
 
 
 async def on_leaver_registered(conn: asyncpg.Connection, ev: LeaverRegistered, *, today: date) -> None:
+    """Load who this could be, decide by rule 5.8 (domain.match_identity), then save: a report held back
+    changes nothing; otherwise the person is recorded (protection never lowered) and routed again."""
     if await erasure.erased_since(conn, ev.person_key, ev.occurred_at):
         return  # an older report replayed after the young person's data was erased
     la, la_review = responsible_la(ev.home_postcode, ev.school_laestab)
-    match = await matching.find(conn, ev, la)
+    report = matching.reported_identity(ev, la)
+    held, others = await matching.load(conn, report)
+    match = domain.match_identity(report, held, others)
+    code, state, facts, details = _reported(ev)
+    if match.conflict:
+        await matching.hold_back(conn, ev, match, details)
+        return
     pkey = match.person_key
     prior = await store.get_young_person(conn, pkey, for_update=True)
-    code, state, facts, details = _reported(ev)
-    ident = domain.identity(ev.given_name, ev.family_name, ev.date_of_birth, ev.home_postcode)
+    if prior is not None:
+        same_school = prior["details"].get("school_laestab") == ev.school_laestab
+        facts = domain.protected_facts(prior["facts"], facts, same_school)
+    ident = domain.identity(ev.given_name, ev.family_name, ev.date_of_birth, ev.home_postcode) | {"gender": report.gender}
     person = await store.upsert_young_person(
         conn, person_key=pkey, leaver_id=ev.leaver_id, responsible_la=la, la_source="school" if la_review else "postcode",
-        details=details, facts=facts, upn=ev.upn, uln=ev.uln, match_key=ident["match_key"], identity=ident,
+        details=details, facts=facts, upn=ev.upn, uln=ev.uln, match_key=ident["match_key"],
+        identity=ident,
         activity_code=code, activity_status=state, activity_ascertained=today if code else None)
     await matching.record(conn, ev, match)
     if prior is not None and prior["responsible_la"] != la:

@@ -1,41 +1,52 @@
-"""One person, many reports (docs/domain-rules.md 5.8): UPN, then ULN, then exact normalised family name + DOB +
-postcode. Anything weaker goes to the staff review queue; nothing weaker is ever merged automatically."""
+"""One person, many reports (docs/domain-rules.md, rule 5.8): the loading and saving around `domain.match_identity`,
+which decides. Nothing weaker than the rule's three tests is ever merged automatically."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from uuid import uuid4
 
 import asyncpg
 
 from schemas.events import LeaverRegistered
 from services.la_tracker import domain, store
+from services.la_tracker.domain import Identity, IdentityMatch
 
 
-@dataclass
-class Match:
-    person_key: str                  # the young person's canonical key in la_tracker
-    matched_by: str                  # upn | uln | name_dob_postcode | new
-    review: list[tuple[str, str]] = field(default_factory=list)  # (candidate key, reason)
-
-
-async def find(conn: asyncpg.Connection, ev: LeaverRegistered, la: str) -> Match:
-    """`la`: the report's responsible LA. Weak matches are looked for among that LA's young people only:
-    the same family name and date of birth elsewhere in England is a namesake, not work for this LA."""
+def reported_identity(ev: LeaverRegistered, la: str) -> Identity:
+    """Who a report says the young person is; `la`: the report's responsible LA."""
     ident = domain.identity(ev.given_name, ev.family_name, ev.date_of_birth, ev.home_postcode)
-    if (found := await store.find_person(conn, ev.person_key, ev.uln, ident["match_key"])) is not None:
-        return Match(found["person_key"], found["matched_by"])
-    weak = await store.weak_matches(conn, dob=ident["dob"], family_norm=ident["family_norm"],
-                                    given_norm=ident["given_norm"], postcode=ident["postcode"], exclude=ev.person_key,
-                                    la=la)
-    return Match(ev.person_key, "new", [(r["person_key"], r["reason"]) for r in weak])
+    return Identity(ev.person_key, ev.upn, ev.uln, ident["given_norm"], ident["family_norm"], ident["dob"],
+                    ident["postcode"], getattr(ev, "gender", None), la)
 
 
-async def record(conn: asyncpg.Connection, ev: LeaverRegistered, match: Match) -> None:
-    """Remember how this report's key maps to the person, and queue weak matches for staff."""
+def held_identity(row) -> Identity:
+    return Identity(row["person_key"], row["upn"], row["uln"], row["given_norm"], row["family_norm"], row["dob"],
+                    row["postcode"], row["gender"], row["responsible_la"])
+
+
+async def load(conn: asyncpg.Connection, report: Identity) -> tuple[Identity | None, list[Identity]]:
+    """The person already held under the report's UPN (or an alias of it), and the others it could be."""
+    key = await canonical(conn, report.person_key)
+    held = await store.get_young_person(conn, key) if key else None
+    others = await store.identity_candidates(conn, uln=report.uln, dob=report.dob, family_norm=report.family_norm,
+                                             given_norm=report.given_norm, exclude=key or report.person_key)
+    return (held_identity(held) if held else None), [held_identity(r) for r in others]
+
+
+async def record(conn: asyncpg.Connection, ev: LeaverRegistered, match: IdentityMatch) -> None:
+    """Remember how this report's key maps to the person, and queue look-alikes for staff."""
     if match.person_key != ev.person_key:
         await store.add_alias(conn, ev.person_key, match.person_key, match.matched_by)
     for candidate, reason in match.review:
         await store.add_review(conn, uuid4(), match.person_key, candidate, reason)
+
+
+async def hold_back(conn: asyncpg.Connection, ev: LeaverRegistered, match: IdentityMatch, details: dict) -> None:
+    """A report that disagrees with the person held under its UPN changes nothing: staff see what it said."""
+    await store.add_review(conn, uuid4(), match.person_key, None, match.conflict, report=details)
+    for case in await store.open_cases_of(conn, match.person_key):
+        await store.add_timeline(conn, case["case_id"], "report_held_for_review", "matching",
+                                 {"reason": match.conflict, "school_laestab": ev.school_laestab,
+                                  "event_type": ev.event_type})
 
 
 async def canonical(conn: asyncpg.Connection, person_key: str) -> str | None:

@@ -21,13 +21,16 @@ async def upsert_young_person(conn: asyncpg.Connection, *, person_key: str, leav
                               responsible_la: str, la_source: str, details: dict, facts: dict, upn: str,
                               uln: str | None, match_key: str, activity_code: str | None, activity_status: str | None,
                               activity_ascertained, identity: dict) -> asyncpg.Record:
-    """The latest report wins: details, facts and activity are replaced by what the school sent last."""
+    """The latest agreeing report wins: details, facts (protection already applied) and activity are
+    replaced by what was sent last; a permanent UPN replaces a temporary one, never the reverse."""
     return await conn.fetchrow(
         "insert into young_people (person_key, leaver_id, responsible_la, la_source, details, facts, upn, uln,"
-        " match_key, activity_code, activity_status, activity_ascertained, family_norm, given_norm, dob, postcode)"
-        " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        " match_key, activity_code, activity_status, activity_ascertained, family_norm, given_norm, dob, postcode,"
+        " gender) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         " on conflict (person_key) do update set family_norm = excluded.family_norm, given_norm = excluded.given_norm,"
-        " dob = excluded.dob, postcode = excluded.postcode,"
+        " dob = excluded.dob, postcode = excluded.postcode, gender = coalesce(excluded.gender, young_people.gender),"
+        " upn = case when young_people.upn ~ '[A-Z]$' and excluded.upn ~ '[0-9]$' then excluded.upn"
+        " else young_people.upn end,"
         " leaver_id = excluded.leaver_id, responsible_la = excluded.responsible_la, la_source = excluded.la_source,"
         " details = excluded.details, facts = excluded.facts, uln = coalesce(excluded.uln, young_people.uln),"
         " match_key = excluded.match_key, activity_code = excluded.activity_code,"
@@ -35,7 +38,7 @@ async def upsert_young_person(conn: asyncpg.Connection, *, person_key: str, leav
         " updated_at = now() returning *",
         person_key, leaver_id, responsible_la, la_source, details, facts, upn, uln, match_key, activity_code,
         activity_status, activity_ascertained, identity["family_norm"], identity["given_norm"], identity["dob"],
-        identity["postcode"],
+        identity["postcode"], identity.get("gender"),
     )
 
 
@@ -86,15 +89,15 @@ async def person_by_alias(conn, alias_key: str) -> str | None:
     return await conn.fetchval("select person_key from person_aliases where alias_key = $1", alias_key)
 
 
-async def weak_matches(conn, *, dob, family_norm: str, given_norm: str, postcode: str, exclude: str, la: str
-                       ) -> list[asyncpg.Record]:
-    """People of the same LA resembling a new report too weakly to merge (domain.weak_match_reason's rules)."""
+async def identity_candidates(conn, *, uln: str | None, dob, family_norm: str, given_norm: str, exclude: str
+                              ) -> list[asyncpg.Record]:
+    """People a report could be under rule 5.8 other than by its UPN: the same ULN, or the same given
+    name + family name + DOB (any LA: a young person with a temporary UPN may have moved)."""
     return await conn.fetch(
-        "select person_key, case when family_norm = $2 then 'same_family_name_and_dob'"
-        " else 'same_given_name_dob_and_postcode' end as reason from young_people"
-        " where dob = $1 and (family_norm = $2 or (given_norm = $3 and postcode = $4))"
-        " and person_key <> $5 and responsible_la = $6 and merged_into is null limit 20",
-        dob, family_norm, given_norm, postcode, exclude, la)
+        "select person_key, upn, uln, given_norm, family_norm, dob, postcode, gender, responsible_la"
+        " from young_people where merged_into is null and person_key <> $5"
+        " and (($1::text is not null and uln = $1) or (dob = $2 and family_norm = $3 and given_norm = $4))"
+        " order by ypid limit 50", uln, dob, family_norm, given_norm, exclude)
 
 
 async def add_alias(conn, alias_key: str, person_key: str, matched_by: str) -> None:
@@ -102,9 +105,12 @@ async def add_alias(conn, alias_key: str, person_key: str, matched_by: str) -> N
                        " on conflict (alias_key) do nothing", alias_key, person_key, matched_by)
 
 
-async def add_review(conn, review_id: UUID, person_key: str, candidate_key: str, reason: str) -> None:
-    await conn.execute("insert into review_queue (review_id, person_key, candidate_key, reason) values ($1, $2, $3, $4)"
-                       " on conflict (person_key, candidate_key) do nothing", review_id, person_key, candidate_key, reason)
+async def add_review(conn, review_id: UUID, person_key: str, candidate_key: str | None, reason: str,
+                     report: dict | None = None) -> None:
+    """A possible duplicate (candidate_key), or a report held back from person_key (report, no candidate)."""
+    await conn.execute("insert into review_queue (review_id, person_key, candidate_key, reason, report)"
+                       " values ($1, $2, $3, $4, $5) on conflict (person_key, candidate_key) do nothing",
+                       review_id, person_key, candidate_key, reason, report)
 
 
 async def set_person_fields(conn, person_key: str, **changes) -> None:
@@ -122,20 +128,6 @@ async def open_cases_of(conn, person_key: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"select {CASE_COLUMNS} from cases where person_key = $1 and status not in ('closed', 'transferred')"
         " order by opened_at for update", person_key)
-
-
-async def find_person(conn, person_key: str, uln: str | None, match_key: str) -> asyncpg.Record | None:
-    """The strongest match of rule 5.8 in one round trip: UPN (or an alias of it), then ULN, then
-    exact normalised family name + DOB + postcode."""
-    return await conn.fetchrow(
-        "select person_key, matched_by from ("
-        " select person_key, 'upn' as matched_by, 1 as rank from young_people where person_key = $1"
-        " union all select person_key, 'upn', 2 from person_aliases where alias_key = $1"
-        " union all select person_key, 'uln', 3 from young_people where $2::text is not null and uln = $2"
-        "   and merged_into is null"
-        " union all select person_key, 'name_dob_postcode', 4 from young_people where match_key = $3"
-        "   and merged_into is null"
-        ") m order by rank limit 1", person_key, uln, match_key)
 
 
 async def erase_people(conn: asyncpg.Connection, keys: list[str]) -> None:

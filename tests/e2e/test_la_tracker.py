@@ -8,6 +8,7 @@ from onward.db import connect
 
 from services.la_tracker import scheduler
 from tests.e2e.conftest import eventually
+from onward.cohort import make_temporary_upn
 from tests.e2e.leavers import leaver
 
 NOTTS_SCHOOL = "8924001"  # Nottingham (892): tests here change its policy, so no other test uses it
@@ -104,17 +105,20 @@ async def test_unconfirmed_intended_destination_becomes_not_known_when_due(http,
     assert detail["current_activity"]["activity_code"] == "810"
 
 
-async def test_same_person_by_uln_or_by_name_dob_postcode_has_one_case(http, urls, tokens, databases):
+async def test_temporary_upn_is_the_same_person_by_uln_or_by_names_dob_postcode(http, urls, tokens, databases):
     first = await _submit(http, urls, tokens)
     await _cases(http, urls, tokens, first["person_key"])
-    # Another school reports them with another UPN but the same ULN, after a move within Derby...
+    # Another school reports them under a temporary UPN with the same ULN, after a move within Derby...
     by_uln = await _submit(http, urls, tokens, school_laestab="8314002", uln=first["uln"],
+                           upn=make_temporary_upn("831", int(first["upn"][5:9]) + 1),
                            family_name=first["family_name"], date_of_birth=first["date_of_birth"],
                            home_postcode="DE22 3QW")
     await eventually(lambda: _db(databases, "select 1 from person_aliases where alias_key = $1", by_uln["person_key"]))
-    # ...and a third with neither UPN nor ULN, but the same family name (any case), DOB and postcode.
+    # ...and a third under another temporary UPN and no ULN, but the same names (any case), DOB and postcode.
     by_name = await _submit(http, urls, tokens, school_laestab="8314003", uln=None, home_postcode="DE22 3QW",
-                            family_name=first["family_name"].upper(), date_of_birth=first["date_of_birth"])
+                            upn=make_temporary_upn("831", int(first["upn"][5:9]) + 2),
+                            given_name=first["given_name"], family_name=first["family_name"].upper(),
+                            date_of_birth=first["date_of_birth"])
     for alias in (by_uln, by_name):
         async def aliased(alias=alias):
             rows = await _db(databases, "select person_key, matched_by from person_aliases where alias_key = $1",
@@ -126,12 +130,21 @@ async def test_same_person_by_uln_or_by_name_dob_postcode_has_one_case(http, url
                          [first["person_key"], by_uln["person_key"], by_name["person_key"]])) == 1
 
 
+async def test_twins_get_two_cases_and_two_ncs_referrals(http, urls, tokens):
+    first = await _submit(http, urls, tokens, home_postcode="DE22 3QW", address_lines=["7 Twin Row"])
+    twin = await _submit(http, urls, tokens, home_postcode="DE22 3QW", address_lines=["7 Twin Row"],
+                         family_name=first["family_name"], date_of_birth=first["date_of_birth"], given_name="Zara")
+    for lv in (first, twin):
+        [case] = await _cases(http, urls, tokens, lv["person_key"], status="referred_to_ncs")
+        assert case["referral_status"] == "requested"
+
+
 async def test_near_duplicate_goes_to_review_and_staff_merge_closes_the_second_case(http, urls, tokens):
     first = await _submit(http, urls, tokens)
     # Reports of two different keys travel on different partitions, in no defined order: the review
     # names the later one as the person and the earlier as the candidate, so let the first land first.
     await _cases(http, urls, tokens, first["person_key"])
-    near = await _submit(http, urls, tokens, uln=None, family_name=first["family_name"],
+    near = await _submit(http, urls, tokens, uln=None, given_name=first["given_name"], family_name=first["family_name"],
                          date_of_birth=first["date_of_birth"], home_postcode="DE22 3QW")  # moved within Derby?
     await _cases(http, urls, tokens, near["person_key"])
     la = tokens("la_staff", la="831", sub="tracker-1")
@@ -140,7 +153,7 @@ async def test_near_duplicate_goes_to_review_and_staff_merge_closes_the_second_c
         items = (await http.get(f"{urls['la_tracker']}/v1/reviews", headers=la)).json()["items"]
         return [i for i in items if i["person"]["person_key"] == near["person_key"]]
     [item] = await eventually(review)
-    assert (item["reason"], item["candidate"]["person_key"]) == ("same_family_name_and_dob", first["person_key"])
+    assert (item["reason"], item["candidate"]["person_key"]) == ("same_name_and_dob", first["person_key"])
     assert len(await _cases(http, urls, tokens, near["person_key"])) == 1  # kept apart until a person decides
     r = await http.post(f"{urls['la_tracker']}/v1/reviews/{item['review_id']}", json={"decision": "merge"}, headers=la)
     assert r.status_code == 200

@@ -1,7 +1,7 @@
 """la_tracker's set-based path for new young people leaves exactly the state the per-report path does.
 
 The same reports (a synthetic cohort with every routing case, plus reports that must not take the
-fast path: the same person twice, a ULN match, a weak match, a person already known, an erased one)
+fast path: the same person twice, a ULN match, a possible duplicate, a person already known, an erased one)
 go through each path into its own fresh database; every table is then compared, with generated ids
 and timestamps left out.
 """
@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from onward import erasure
-from onward.cohort import cohort, make_upn
+from onward.cohort import cohort, make_temporary_upn, make_upn
 from onward.consumer import process_batch
 from onward.db import create_pool, drop_database, ensure_database, migrate
 from onward.processes import SERVICES
@@ -32,15 +32,15 @@ def _reports() -> list:
     from onward.person_key import person_key
 
     leavers = cohort(300, seed=7, leaving=date(2026, 7, 17))
-    twin = {**leavers[0], "upn": make_upn("831", 990001)}  # another UPN, same ULN: rule 5.8 merges
-    # Same family name and DOB in the same LA, another address: a possible duplicate for staff review.
+    # A temporary UPN with the same ULN, family name and DOB: rule 5.8 merges.
+    temporary = {**leavers[0], "upn": make_temporary_upn("831", 990001)}
+    # Same names and DOB in the same LA, another permanent UPN and address: a possible duplicate for review.
     neighbour = next(lv for lv in leavers[3:] if lv["school_laestab"][:3] == leavers[2]["school_laestab"][:3]
                      and lv["home_postcode"] != leavers[2]["home_postcode"])
-    weak = {**leavers[2], "upn": make_upn("831", 990002), "uln": None, "given_name": leavers[2]["given_name"] + "a",
-            "home_postcode": neighbour["home_postcode"]}
+    weak = {**leavers[2], "upn": make_upn("831", 990002), "uln": None, "home_postcode": neighbour["home_postcode"]}
     again = {**leavers[4]}  # the same report twice in one batch
     reports = []
-    for body in leavers + [twin, weak, again]:
+    for body in leavers + [temporary, weak, again]:
         leaver = LeaverIn.model_validate(body)
         pkey = person_key(SECRET, leaver.upn)
         reports.append(_event(leaver, uuid.uuid4(), pkey, 1, uuid.uuid4()))

@@ -1,0 +1,217 @@
+"""Identity (docs/domain-rules.md, rule 5.8): who is the same young person, on real PostgreSQL, through both
+la_tracker paths (one report at a time, and the set-based path for new young people).
+
+Twins share family name, DOB, postcode and address; they are two people: two cases, two referrals,
+and erasing one leaves the other whole.
+"""
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import date
+
+import pytest
+
+from onward.cohort import make_temporary_upn, make_uln, make_upn
+from onward.consumer import process_batch
+from onward.db import create_pool, drop_database
+from onward.person_key import person_key
+from onward.settings import Settings
+from schemas.events import PersonErasureRequested
+from services.la_tracker import batch, handlers
+from services.school_exit.handlers import _event
+from services.school_exit.wire import LeaverIn
+from tests.integration.test_la_batch import _conn, _fresh
+
+TODAY = date(2026, 7, 25)
+SECRET = Settings().person_key_secret.get_secret_value()
+PATHS = ("one_by_one", "set_based")
+
+
+def body(serial: int, **over) -> dict:
+    """A Year 13 leaver in Derby with no destination and consent: routed straight to the NCS."""
+    return {"upn": make_upn("831", serial), "uln": make_uln(random.Random(serial)), "given_name": "Amira",
+            "family_name": "Okafor", "date_of_birth": "2007-11-03", "home_postcode": "DE1 2AA",
+            "address_lines": ["1 Example Street"], "email": None, "phone": None, "school_laestab": "8314001",
+            "nc_year": 13, "leaving_date": "2026-07-17", "destination": None,
+            "send": {"ehcp": False, "sen_support": False}, "characteristics": [],
+            "consent": {"share_with_ncs": True, "objects_to_sharing": False}} | over
+
+
+def report(b: dict):
+    leaver = LeaverIn.model_validate(b)
+    return _event(leaver, uuid.uuid4(), person_key(SECRET, leaver.upn), 1, uuid.uuid4())
+
+
+@pytest.fixture
+async def db(infra):
+    name = f"t{uuid.uuid4().hex[:8]}_la_identity"
+    url = await _fresh(infra, name)
+    async with _conn(url) as c:  # Derby refers at once here (test_la_batch's databases delay it)
+        await c.execute("update la_policies set referral_delay_days = 0 where la = '831'")
+    yield url
+    await drop_database(infra.pg_server, name)
+
+
+async def apply(url: str, reports: list, path: str = "one_by_one") -> None:
+    if path == "one_by_one":
+        async with _conn(url) as c:
+            for r in reports:
+                async with c.transaction():
+                    await handlers.on_leaver_registered(c, r, today=TODAY)
+        return
+    pool = await create_pool(url, 2)
+    try:
+        _, failures = await process_batch(
+            pool, "la_tracker", reports, lambda c, e: handlers.on_leaver_registered(c, e, today=TODAY),
+            lambda c, es: batch.register_new_people(c, es, today=TODAY))
+        assert not failures, failures
+    finally:
+        await pool.close()
+
+
+async def rows(url: str, sql: str, *args) -> list[dict]:
+    async with _conn(url) as c:
+        return [dict(r) for r in await c.fetch(sql, *args)]
+
+
+async def referrals(url: str) -> list[str]:
+    """The person keys of the referral requests waiting in the outbox."""
+    out = await rows(url, "select key, payload from outbox where topic = 'la-tracker.referral-requested.v1'")
+    return [r["key"].decode() for r in out]
+
+
+def twins(serial: int) -> tuple[dict, dict]:
+    first = body(serial, given_name="Amira", address_lines=["7 Twin Row"], home_postcode="DE22 3QW")
+    second = body(serial + 1, given_name="Zara", address_lines=["7 Twin Row"], home_postcode="DE22 3QW")
+    return first, second
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_twins_are_two_people_with_two_cases_and_two_ncs_referrals(db, path):
+    first, second = (report(b) for b in twins(41000))
+    await apply(db, [first, second], path)
+    people = await rows(db, "select person_key, details from young_people where merged_into is null")
+    assert {p["person_key"] for p in people} == {first.person_key, second.person_key}
+    assert {p["details"]["given_name"] for p in people} == {"Amira", "Zara"}  # nobody's details overwritten
+    cases = await rows(db, "select person_key, status from cases")
+    assert sorted((c["person_key"], c["status"]) for c in cases) == sorted(
+        [(first.person_key, "referred_to_ncs"), (second.person_key, "referred_to_ncs")])
+    assert sorted(await referrals(db)) == sorted([first.person_key, second.person_key])
+    assert await rows(db, "select * from person_aliases") == []
+    assert await rows(db, "select * from review_queue") == []  # different UPNs and given names: not even a review
+
+
+async def test_erasing_one_twin_leaves_the_other_whole(db):
+    first, second = (report(b) for b in twins(42000))
+    await apply(db, [first, second])
+    before = await rows(db, "select c.case_id, c.status, count(t.id) n from cases c join case_timeline t using (case_id)"
+                            " where c.person_key = $1 group by c.case_id, c.status", second.person_key)
+    async with _conn(db) as c, c.transaction():
+        await handlers.on_person_erasure_requested(c, PersonErasureRequested(
+            producer="test", correlation_id=uuid.uuid4(), person_key=first.person_key, erasure_id=uuid.uuid4(),
+            reason="subject_request"), today=TODAY)
+    assert await rows(db, "select 1 from young_people where person_key = $1", first.person_key) == []
+    [kept] = await rows(db, "select details from young_people where person_key = $1", second.person_key)
+    assert kept["details"]["given_name"] == "Zara"
+    after = await rows(db, "select c.case_id, c.status, count(t.id) n from cases c join case_timeline t using (case_id)"
+                           " where c.person_key = $1 group by c.case_id, c.status", second.person_key)
+    assert after == before and after
+    assert await referrals(db) == [second.person_key]
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_temporary_upn_later_replaced_by_the_permanent_one_is_one_person(db, path):
+    temporary = report(body(43000, upn=make_temporary_upn("831", 43000), uln=None))
+    await apply(db, [temporary], path)
+    permanent = report(body(43000, uln=None, school_laestab="8314002"))
+    await apply(db, [permanent], path)
+    [person] = await rows(db, "select person_key, upn from young_people")
+    assert (person["person_key"], person["upn"]) == (temporary.person_key, permanent.upn)
+    [alias] = await rows(db, "select alias_key, person_key, matched_by from person_aliases")
+    assert (alias["alias_key"], alias["person_key"]) == (permanent.person_key, temporary.person_key)
+    assert len(await rows(db, "select 1 from cases")) == 1
+    assert len(await referrals(db)) == 1
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_shared_uln_with_another_dob_goes_to_review_and_is_never_merged(db, path):
+    first = report(body(44000))
+    await apply(db, [first], path)
+    other = report(body(44001, uln=first.uln, given_name="Kofi", date_of_birth="2008-01-09"))
+    await apply(db, [other], path)
+    people = await rows(db, "select person_key from young_people where merged_into is null")
+    assert {p["person_key"] for p in people} == {first.person_key, other.person_key}
+    assert await rows(db, "select * from person_aliases") == []
+    [review] = await rows(db, "select person_key, candidate_key, reason from review_queue")
+    assert (review["person_key"], review["candidate_key"], review["reason"]) == (
+        other.person_key, first.person_key, "uln_shared_details_differ")
+    assert len(await rows(db, "select 1 from cases")) == 2
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_same_upn_with_other_names_changes_nothing_and_goes_to_review(db, path):
+    first = report(body(45000))
+    await apply(db, [first], path)
+    [held] = await rows(db, "select details, facts, responsible_la from young_people")
+    other = report(body(45000, given_name="Kofi", family_name="Mensah", school_laestab="8734001",
+                        home_postcode="NW1 2DB", consent={"share_with_ncs": False, "objects_to_sharing": True}))
+    await apply(db, [other], path)
+    [after] = await rows(db, "select details, facts, responsible_la from young_people")
+    assert after == held
+    [case] = await rows(db, "select responsible_la, status, referral_status from cases")
+    assert (case["responsible_la"], case["status"], case["referral_status"]) == ("831", "referred_to_ncs", "requested")
+    [review] = await rows(db, "select person_key, candidate_key, reason, report from review_queue")
+    assert (review["person_key"], review["candidate_key"], review["reason"]) == (
+        first.person_key, None, "upn_details_differ")
+    assert json.loads(review["report"]) if isinstance(review["report"], str) else review["report"]
+    assert not await rows(db, "select 1 from outbox where topic = 'la-tracker.referral-withdrawn.v1'")
+
+
+async def test_another_schools_report_never_lowers_protection(db):
+    first = report(body(46000, consent={"share_with_ncs": True, "objects_to_sharing": True}))
+    await apply(db, [first])
+    # Same young person (same UPN and facts) reported by another school, which says nothing of an objection.
+    moved = report(body(46000, school_laestab="8314002", address_lines=["2 New Road"],
+                        consent={"share_with_ncs": True, "objects_to_sharing": False}))
+    await apply(db, [moved])
+    [person] = await rows(db, "select details, facts from young_people")
+    assert person["details"]["address_lines"] == ["2 New Road"]  # a newer address is recorded
+    assert person["facts"]["objects_to_sharing"] is True        # the objection stands
+    assert await referrals(db) == []
+
+
+async def test_withdrawn_consent_from_another_school_stands(db):
+    first = report(body(47000))
+    await apply(db, [first])
+    withdrawn = report(body(47000, school_laestab="8314002",
+                            consent={"share_with_ncs": False, "objects_to_sharing": False}))
+    again = report(body(47000, consent={"share_with_ncs": True, "objects_to_sharing": False}))
+    await apply(db, [withdrawn, again])
+    [person] = await rows(db, "select facts from young_people")
+    assert person["facts"]["consent_to_ncs"] is False
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_distinct_permanent_upns_are_always_distinct_people(db, path):
+    """Property: N leavers with N distinct permanent UPNs give N people, whatever their names, birthdays
+    and addresses (drawn from a few values, so that twins, namesakes and shared ULNs abound)."""
+    rng = random.Random(2026)
+    for round_no in range(4):
+        n = rng.randrange(5, 40)
+        serials = rng.sample(range(1, 9999), n)
+        uln_pool = [make_uln(random.Random(k)) for k in range(3)]
+        bodies = [body(round_no * 100000 + s, given_name=rng.choice(["Amira", "Zara", "amira"]),
+                       family_name=rng.choice(["Okafor", "OKAFOR", "Nowak"]),
+                       date_of_birth=rng.choice(["2007-11-03", "2007-11-04"]),
+                       home_postcode=rng.choice(["DE1 2AA", "DE22 3QW", "NW1 2DB"]),
+                       uln=rng.choice(uln_pool + [None]),
+                       school_laestab=rng.choice(["8314001", "8314002", "2024001"])) for s in serials]
+        reports = [report(b) for b in bodies]
+        await apply(db, reports, path)
+        people = await rows(db, "select count(*) n from young_people where merged_into is null and upn = any($1)",
+                            [r.upn for r in reports])
+        assert people[0]["n"] == n, f"round {round_no}: {n} UPNs gave {people[0]['n']} people"
+        assert not await rows(db, "select 1 from person_aliases where alias_key = any($1)",
+                              [r.person_key for r in reports])
