@@ -1,7 +1,9 @@
 """Bearer JWT authentication and the role/scope rules every endpoint applies.
 
 Locally tokens are HS256 signed with ONWARD_JWT_SECRET (PyJWT). Only the expected algorithm is
-accepted, so `alg: none` and algorithm-confusion tokens fail. Scope claims: `laestab` for a
+accepted, so `alg: none` and algorithm-confusion tokens fail. Every token names its issuer (`iss`)
+and audience (`aud`: the services it is for), carries `iat` and `exp`, and lives at most
+ONWARD_TOKEN_MAX_TTL_SECONDS. Scope claims (text, checked by type and value): `laestab` for a
 school, `la` for LA staff, `ncs_area` for an NCS adviser.
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from onward.la_data import local_authorities, ncs_areas
+from onward.limits import client_of
 
 Role = Literal["school", "la_staff", "ncs_adviser", "admin"]
 ROLES: tuple[str, ...] = ("school", "la_staff", "ncs_adviser", "admin")
@@ -34,11 +37,27 @@ class InvalidToken(Exception):
     pass
 
 
+SERVICES = ("school_exit", "la_tracker", "ncs_referral")
+ISSUER = "onward"
+CLOCK_SKEW_SECONDS = 60
+
+
+def api_audience(service: str) -> str:
+    """Each service accepts only bearer tokens addressed to it (`aud`)."""
+    return f"onward:{service}"
+
+
+API_AUDIENCES = tuple(api_audience(s) for s in SERVICES)
+
+
 def issue_token(secret: str, *, role: str, sub: str | None = None, laestab: str | None = None,
-                la: str | None = None, ncs_area: str | None = None, ttl_seconds: int = 8 * 3600) -> str:
+                la: str | None = None, ncs_area: str | None = None, ttl_seconds: int = 8 * 3600,
+                audience: str | tuple[str, ...] = API_AUDIENCES, issuer: str = ISSUER, jti: str | None = None) -> str:
+    """A signed token for `role` and its scope, addressed by default to every service's API."""
     now = int(time.time())
-    claims = {"sub": sub or f"dev-{role}", "role": role, "iat": now, "exp": now + ttl_seconds}
-    for name, value in (("laestab", laestab), ("la", la), ("ncs_area", ncs_area)):
+    claims = {"sub": sub or f"dev-{role}", "role": role, "iat": now, "exp": now + ttl_seconds,
+              "iss": issuer, "aud": list(audience) if isinstance(audience, tuple) else audience}
+    for name, value in (("laestab", laestab), ("la", la), ("ncs_area", ncs_area), ("jti", jti)):
         if value is not None:
             claims[name] = value
     principal_from_claims(claims)  # refuse to mint a token the services would reject
@@ -46,12 +65,15 @@ def issue_token(secret: str, *, role: str, sub: str | None = None, laestab: str 
 
 
 def principal_from_claims(claims: dict) -> Principal:
+    """Role, subject and scope claims checked by type and value: anything else is an invalid token (401)."""
     role, sub = claims.get("role"), claims.get("sub")
-    if role not in ROLES or not isinstance(sub, str) or not sub:
+    if not isinstance(role, str) or role not in ROLES or not isinstance(sub, str) or not sub:
         raise InvalidToken("token needs a sub and a role of " + ", ".join(ROLES))
     scope = SCOPE_CLAIM.get(role)
     value = claims.get(scope) if scope else None
-    if role == "school" and not (isinstance(value, str) and len(value) == 7 and value.isdigit()):
+    if scope and not isinstance(value, str):
+        raise InvalidToken(f"a {role} token needs a text {scope} claim")
+    if role == "school" and not (len(value) == 7 and value.isascii() and value.isdigit()):
         raise InvalidToken("a school token needs a 7-digit laestab claim")
     if role == "la_staff" and value not in local_authorities():
         raise InvalidToken("an LA staff token needs an la claim with a DfE LA code")
@@ -60,12 +82,24 @@ def principal_from_claims(claims: dict) -> Principal:
     return Principal(sub=sub, role=role, **({scope: value} if scope else {}))
 
 
-def decode_token(secret: str, token: str) -> Principal:
+def decode_claims(secret: str, token: str, *, audience: str, issuer: str = ISSUER,
+                  max_ttl_seconds: int = 12 * 3600) -> dict:
+    """The token's claims when its signature, `aud`, `iss`, `iat` and `exp` hold and its lifetime
+    (exp - iat) is no longer than `max_ttl_seconds`."""
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=audience, issuer=issuer,
+                            leeway=CLOCK_SKEW_SECONDS, options={"require": ["exp", "iat", "sub", "aud", "iss"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid token: {exc}") from None
-    return principal_from_claims(claims)
+    if not all(isinstance(claims[c], int) for c in ("iat", "exp")) or claims["exp"] - claims["iat"] > max_ttl_seconds:
+        raise InvalidToken(f"invalid token: its lifetime is longer than {max_ttl_seconds} seconds")
+    return claims
+
+
+def decode_token(secret: str, token: str, *, audience: str, issuer: str = ISSUER,
+                 max_ttl_seconds: int = 12 * 3600) -> Principal:
+    return principal_from_claims(decode_claims(secret, token, audience=audience, issuer=issuer,
+                                               max_ttl_seconds=max_ttl_seconds))
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -75,13 +109,30 @@ def authenticated(request: Request, creds: HTTPAuthorizationCredentials | None =
     if creds is None or creds.scheme.lower() != "bearer":
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     settings = request.app.state.settings
+    audience = api_audience(getattr(request.app.state, "service", "unknown"))
     secrets = [settings.jwt_secret] + ([settings.jwt_secret_previous] if settings.jwt_secret_previous else [])
     for i, secret in enumerate(secrets):
         try:
-            return decode_token(secret.get_secret_value(), creds.credentials)
+            principal = decode_token(secret.get_secret_value(), creds.credentials, audience=audience,
+                                     issuer=settings.jwt_issuer, max_ttl_seconds=settings.token_max_ttl_seconds)
         except InvalidToken as exc:
             if i == len(secrets) - 1 or "Signature verification failed" not in str(exc):
                 raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+            continue
+        count_export(request, principal)
+        return principal
+
+
+EXPORT_PATHS = ("/v1/exports/", "/exports/nccis.")
+
+
+def count_export(request: Request, who: Principal) -> None:
+    """Exports (whole LA returns) are rate-limited per client and per account: 429 past the limit."""
+    limits = getattr(request.app.state, "limits", None)
+    if limits is None or not request.url.path.startswith(EXPORT_PATHS):
+        return
+    limits.exports_client.check(client_of(request), "exports")
+    limits.exports_account.check(f"{who.role}:{who.sub}", "exports")
 
 
 def require(*roles: str):

@@ -30,9 +30,12 @@ def token(role: str = typer.Option(..., help="school, la_staff, ncs_adviser or a
           sub: str = typer.Option(None, help="subject (user id); defaults to dev-<role>"),
           ttl: int = typer.Option(8 * 3600, help="lifetime in seconds")) -> None:
     """Print a development bearer token signed with ONWARD_JWT_SECRET (the services' secret)."""
+    s = Settings()
+    if not 0 < ttl <= s.token_max_ttl_seconds:
+        raise typer.BadParameter(f"--ttl must be 1 to {s.token_max_ttl_seconds} seconds (ONWARD_TOKEN_MAX_TTL_SECONDS)")
     try:
-        typer.echo(issue_token(Settings().jwt_secret.get_secret_value(), role=role, sub=sub, laestab=laestab, la=la,
-                               ncs_area=ncs_area, ttl_seconds=ttl))
+        typer.echo(issue_token(s.jwt_secret.get_secret_value(), role=role, sub=sub, laestab=laestab, la=la,
+                               ncs_area=ncs_area, ttl_seconds=ttl, issuer=s.jwt_issuer))
     except Exception as exc:
         raise typer.BadParameter(str(exc)) from None
 

@@ -19,10 +19,13 @@ from onward import telemetry
 from onward.consumer import TRANSIENT_ERRORS
 from onward.db import create_pool
 from onward.kafka_admin import kafka_reachable
+from onward.limits import BodySizeLimit, Limits, client_of, too_many
 from onward.settings import Settings
 
 log = logging.getLogger(__name__)
 HTTP_LATENCY = Histogram("onward_http_request_seconds", "HTTP request latency", ["method", "route", "status"])
+# Served to anyone only outside production; in production only on ONWARD_INTERNAL_PORT.
+INTERNAL_PATHS = ("/docs", "/redoc", "/openapi.json", "/metrics")
 
 
 def field_errors(exc: RequestValidationError) -> list[dict]:
@@ -52,6 +55,8 @@ def create_app(service: str, settings: Settings, *, title: str, description: str
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.service = service  # the audience its bearer tokens must name
+    app.state.limits = Limits(settings)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -84,6 +89,8 @@ def create_app(service: str, settings: Settings, *, title: str, description: str
             time.perf_counter() - start)
         return response
 
+    install_guards(app, settings)
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:
         return {"status": "alive", "service": service}
@@ -106,3 +113,32 @@ def create_app(service: str, settings: Settings, *, title: str, description: str
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def internal_only(settings: Settings, scope) -> bool:
+    """In production, API documentation and metrics answer only on the internal port."""
+    if settings.env != "production" or not scope["path"].startswith(INTERNAL_PATHS):
+        return False
+    server = scope.get("server") or (None, None)
+    return settings.internal_port is None or server[1] != settings.internal_port
+
+
+def install_guards(app: FastAPI, settings: Settings) -> None:
+    """Body-size limit, internal endpoints, the failed-token rate limit and `no-store` on API answers."""
+
+    @app.middleware("http")
+    async def _guards(request: Request, call_next):
+        if internal_only(settings, request.scope):
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        api = request.url.path.startswith("/v1")
+        failed = request.app.state.limits.failed_tokens
+        if api and (wait := failed.retry_after(client_of(request))) is not None:
+            return json_http_error(request, too_many("failed sign-in attempts", wait))
+        response = await call_next(request)
+        if api and response.status_code == 401:
+            failed.hit(client_of(request))
+        if not request.url.path.startswith(("/static", "/assets")):
+            response.headers.setdefault("Cache-Control", "no-store")  # answers hold personal data
+        return response
+
+    app.add_middleware(BodySizeLimit, json_bytes=settings.max_json_bytes, upload_bytes=settings.max_upload_bytes)

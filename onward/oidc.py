@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
 from onward.auth import InvalidToken, principal_from_claims
+from onward.limits import client_of
 
 
 def install(app: FastAPI, site) -> None:
@@ -25,7 +26,9 @@ def install(app: FastAPI, site) -> None:
 
     from onward.web import start_session
 
-    secret = hmac.new(settings.jwt_secret.get_secret_value().encode(), b"onward-oidc-state", hashlib.sha256).hexdigest()
+    # Per service, like the page sessions: one service's round-trip cookie is nothing to another's.
+    secret = hmac.new(settings.jwt_secret.get_secret_value().encode(), f"onward-oidc-state:{site.service}".encode(),
+                      hashlib.sha256).hexdigest()
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="onward_oidc", max_age=600,
                        same_site="lax", https_only=settings.cookie_secure)
     oauth = OAuth()
@@ -36,6 +39,7 @@ def install(app: FastAPI, site) -> None:
 
     @app.get("/sign-in/oidc", include_in_schema=False)
     async def oidc_start(request: Request) -> Response:
+        request.app.state.limits.sign_in_client.check(client_of(request), "sign-in attempts")
         return await oauth.idp.authorize_redirect(request, str(request.url_for("oidc_callback")))
 
     @app.get("/sign-in/oidc/callback", name="oidc_callback", include_in_schema=False)
@@ -51,6 +55,7 @@ def install(app: FastAPI, site) -> None:
             raise HTTPException(403, f"Your account cannot use this service: {exc}") from None
         if who.role not in site.roles:
             raise HTTPException(403, "Your account's role cannot use this service.")
+        request.app.state.limits.sign_in_account.check(who.sub, "sign-in attempts")
         response = RedirectResponse("/", status_code=303)
-        start_session(request, response, who)
+        await start_session(request, response, who)
         return response

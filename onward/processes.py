@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def metrics_port(api_port: int, process: str) -> int:
 def serve(service: str, process: str, settings: Settings, port: int | None = None, host: str = "127.0.0.1") -> None:
     """Run one process of a service in the foreground (what `onward serve` and the stack start)."""
     spec = SERVICES[service]
+    settings.check_bind(host)  # without an explicit ONWARD_ENV, loopback only
     logs.configure(f"{service}.{process}", settings.log_level)
     telemetry.configure(service)
     if process != "api" and settings.metrics_port:
@@ -60,7 +62,14 @@ def serve(service: str, process: str, settings: Settings, port: int | None = Non
         import uvicorn
 
         app = importlib.import_module(f"services.{service}.api").build_app(settings)
-        uvicorn.run(app, host=host, port=port or spec.port, log_config=None, access_log=False)
+        if not settings.internal_port:
+            uvicorn.run(app, host=host, port=port or spec.port, log_config=None, access_log=False)
+            return
+        # One server on the public port and the internal one (in production, docs and metrics answer there only).
+        server = uvicorn.Server(uvicorn.Config(app, host=host, log_config=None, access_log=False))
+        server.run(sockets=[_listen(host, p) for p in (port or spec.port, settings.internal_port)])
+        if not server.started:
+            raise SystemExit(3)
     elif process.startswith("worker"):
         from onward.stream import run_worker
 
@@ -71,6 +80,15 @@ def serve(service: str, process: str, settings: Settings, port: int | None = Non
         asyncio.run(run_relay(settings))
     else:
         raise ValueError(f"unknown process {process!r}: api, worker or relay")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 async def run_relay(settings: Settings) -> None:

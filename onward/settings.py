@@ -1,6 +1,11 @@
-"""One settings class for every process, read from the environment (pydantic-settings)."""
+"""One settings class for every process, read from the environment (pydantic-settings).
+
+Production fails closed: every secret is at least 32 bytes and none is a development value (the
+previous JWT secret of a rotation included), cookies are Secure, and no error quotes a setting's value.
+"""
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
@@ -10,10 +15,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development-only secrets; Settings refuses them when ONWARD_ENV=production.
 DEV_JWT_SECRET = "onward-development-jwt-secret-not-for-production"
 DEV_PERSON_KEY_SECRET = "onward-development-person-key-secret"
+DEV_SECRETS = frozenset({DEV_JWT_SECRET, DEV_PERSON_KEY_SECRET})
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a refused setting's error never quotes its value (secrets included).
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
     env: Literal["development", "test", "production"] = Field("development", validation_alias="ONWARD_ENV")
     # The service's own database (each service owns one; never another's tables).
@@ -61,17 +69,61 @@ class Settings(BaseSettings):
     # Workers and relays serve Prometheus /metrics here (the APIs serve it on their own port).
     metrics_port: int | None = Field(None, validation_alias="ONWARD_METRICS_PORT")
     run_dir: str = Field(".run", validation_alias=AliasChoices("ONWARD_RUN_DIR"))
+    # Tokens: the issuer the services write and expect (`iss`), and the longest lifetime accepted.
+    jwt_issuer: str = Field("onward", validation_alias="ONWARD_JWT_ISSUER")
+    token_max_ttl_seconds: int = Field(12 * 3600, ge=60, validation_alias="ONWARD_TOKEN_MAX_TTL_SECONDS")
+    # The APIs' internal port: in production /docs, /openapi.json and /metrics answer only there.
+    internal_port: int | None = Field(None, validation_alias="ONWARD_INTERNAL_PORT")
+    # Request bodies: JSON and forms (a 5,000-leaver batch is about 2.5 MB: room for 1.6 KB a leaver),
+    # and multipart uploads (school_exit's import takes files of up to 20 MB).
+    max_json_bytes: int = Field(8 * 1024 * 1024, ge=1024, validation_alias="ONWARD_MAX_JSON_BYTES")
+    max_upload_bytes: int = Field(21 * 1024 * 1024, ge=1024, validation_alias="ONWARD_MAX_UPLOAD_BYTES")
+    # Rate limits per minute (onward/limits.py): sign-in per client and per account, failed token checks
+    # per client, exports per account. 0 switches one off.
+    rate_sign_in_per_client: int = Field(30, ge=0, validation_alias="ONWARD_RATE_SIGN_IN_PER_CLIENT")
+    rate_sign_in_per_account: int = Field(10, ge=0, validation_alias="ONWARD_RATE_SIGN_IN_PER_ACCOUNT")
+    rate_failed_tokens_per_client: int = Field(60, ge=0, validation_alias="ONWARD_RATE_FAILED_TOKENS_PER_CLIENT")
+    rate_exports_per_account: int = Field(30, ge=0, validation_alias="ONWARD_RATE_EXPORTS_PER_ACCOUNT")
+    rate_exports_per_client: int = Field(60, ge=0, validation_alias="ONWARD_RATE_EXPORTS_PER_CLIENT")
 
     @model_validator(mode="after")
-    def _no_development_secrets_in_production(self) -> "Settings":
-        if self.env == "production":
-            if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-                raise ValueError("ONWARD_JWT_SECRET must be set in production")
-            if self.person_key_secret.get_secret_value() == DEV_PERSON_KEY_SECRET:
-                raise ValueError("ONWARD_PERSON_KEY_SECRET must be set in production")
-            if self.dev_sign_in:
-                raise ValueError("ONWARD_DEV_SIGN_IN must be false in production (use OIDC sign-in)")
+    def _production_fails_closed(self) -> "Settings":
+        """In production: secrets of at least 32 bytes, no development value anywhere, Secure cookies,
+        no development sign-in. Messages name the setting, never its value."""
+        if self.env != "production":
+            return self
+        secrets = {"ONWARD_JWT_SECRET": self.jwt_secret, "ONWARD_PERSON_KEY_SECRET": self.person_key_secret,
+                   "ONWARD_JWT_SECRET_PREVIOUS": self.jwt_secret_previous}
+        for name, secret in secrets.items():
+            if secret is None:
+                continue
+            value = secret.get_secret_value()
+            if value in DEV_SECRETS:
+                raise ValueError(f"{name} must not be a development value in production")
+            if len(value.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} random bytes in production")
+        if not self.cookie_secure:
+            raise ValueError("ONWARD_COOKIE_SECURE must be true in production (cookies only over TLS)")
+        if self.dev_sign_in:
+            raise ValueError("ONWARD_DEV_SIGN_IN must be false in production (use OIDC sign-in)")
         return self
+
+    def check_bind(self, host: str) -> None:
+        """A process started without an explicit ONWARD_ENV runs as development, with public secrets:
+        it may listen on loopback only."""
+        if "env" in self.model_fields_set or is_loopback(host):
+            return
+        raise ValueError(f"refusing to listen on {host}: set ONWARD_ENV (production, or development to"
+                         " accept the public development secrets) to serve beyond loopback")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache

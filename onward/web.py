@@ -3,9 +3,11 @@
 - Assets come from the npm packages `govuk-frontend` and `@ministryofjustice/frontend`, compiled by
   `web/build.mjs` into `web/dist` (`make install`), served at `/assets` and `/static`.
 - Sessions: a signed JWT in an HttpOnly, Secure, SameSite=Lax cookie, signed with a key derived from
-  ONWARD_JWT_SECRET, so a session cookie is never accepted as an API bearer token (nor the reverse).
-- CSRF: signed double submit. A random nonce lives in an HttpOnly SameSite=Strict cookie; every form
-  carries HMAC(key, nonce); a POST without the matching token answers 403.
+  ONWARD_JWT_SECRET and the service's name, with the service's own session audience, so a session
+  cookie is never accepted as an API bearer token (nor the reverse) nor by another service. The
+  session lives on the server too (table web_sessions): signing out ends it.
+- CSRF: every form carries HMAC(key, session id) when signed in, HMAC(key, nonce) before (the nonce
+  in an HttpOnly SameSite=Strict cookie); a POST without the matching token answers 403.
 - Sign-in: the development sign-in page (role and scope chosen from a list, ONWARD_DEV_SIGN_IN, refused
   in production) and OIDC (authlib) against ONWARD_OIDC_ISSUER for production.
 - Errors: pages (not JSON) for 401 (to sign-in), 403, 404 and 409 outside `/v1`.
@@ -29,9 +31,10 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onward.auth import InvalidToken, Principal, decode_token, issue_token, principal_from_claims
+from onward.auth import InvalidToken, Principal, count_export, decode_claims, issue_token, principal_from_claims
 from onward.http import json_http_error
 from onward.la_data import local_authorities, ncs_areas
+from onward.limits import client_of
 from schemas import nccis
 
 # Built by `make install` (web/build.mjs); the container image sets ONWARD_WEB_DIST to its copy.
@@ -74,12 +77,22 @@ def _key(secret: str, purpose: str) -> str:
 
 
 def _session_key(request: Request) -> str:
-    return _key(request.app.state.settings.jwt_secret.get_secret_value(), "onward-web-session")
+    """Each service signs its sessions with its own key (and audience): one service's cookie is
+    nothing to another's."""
+    service = request.app.state.site.service
+    return _key(request.app.state.settings.jwt_secret.get_secret_value(), f"onward-web-session:{service}")
+
+
+def _session_audience(request: Request) -> str:
+    return f"onward:{request.app.state.site.service}:session"
 
 
 def csrf_token(request: Request) -> str:
-    nonce = request.state.csrf_nonce
-    return hmac.new(_session_key(request).encode(), nonce.encode(), hashlib.sha256).hexdigest()
+    """HMAC of the session's id when signed in (a planted nonce is worth nothing then); before sign-in,
+    of the anonymous nonce cookie."""
+    session_id = getattr(request.state, "session_id", None)
+    bound = f"session:{session_id}" if session_id else f"anonymous:{request.state.csrf_nonce}"
+    return hmac.new(_session_key(request).encode(), bound.encode(), hashlib.sha256).hexdigest()
 
 
 def check_csrf(request: Request, form) -> None:
@@ -89,14 +102,27 @@ def check_csrf(request: Request, form) -> None:
                                  " and try again.")
 
 
-def current_user(request: Request) -> Principal | None:
+async def _load_session(request: Request) -> None:
+    """request.state.user and .session_id from the session cookie, if its signature holds and the
+    server still has the session (signing out deletes it)."""
+    request.state.user = request.state.session_id = None
     cookie = request.cookies.get(_cookie(request, "session"))
     if not cookie:
-        return None
+        return
     try:
-        return decode_token(_session_key(request), cookie)
+        claims = decode_claims(_session_key(request), cookie, audience=_session_audience(request),
+                               max_ttl_seconds=SESSION_TTL)
+        who = principal_from_claims(claims)
     except InvalidToken:
-        return None
+        return
+    session_id = claims.get("jti")
+    if isinstance(session_id, str) and await request.app.state.pool.fetchval(
+            "select true from web_sessions where session_id = $1 and expires_at > now()", session_id):
+        request.state.user, request.state.session_id = who, session_id
+
+
+def current_user(request: Request) -> Principal | None:
+    return getattr(request.state, "user", None)
 
 
 def signed_in(request: Request, site: Site) -> Principal:
@@ -107,18 +133,33 @@ def signed_in(request: Request, site: Site) -> Principal:
     if who.role not in site.roles:
         raise HTTPException(403, f"You are signed in as {ROLE_NAMES.get(who.role, who.role)}; this service is for "
                                  + " and ".join(ROLE_NAMES[r] for r in site.roles) + ".")
+    count_export(request, who)
     return who
 
 
-def start_session(request: Request, response: Response, who: Principal) -> None:
+async def start_session(request: Request, response: Response, who: Principal) -> None:
+    """A new server-side session (and cookie) for `who`; its CSRF tokens are bound to it."""
+    session_id = secrets.token_urlsafe(32)
+    async with request.app.state.pool.acquire() as conn:
+        await conn.execute("delete from web_sessions where expires_at < now()")
+        await conn.execute("insert into web_sessions (session_id, sub, role, expires_at)"
+                           " values ($1, $2, $3, now() + make_interval(secs => $4))",
+                           session_id, who.sub, who.role, float(SESSION_TTL))
     token = issue_token(_session_key(request), role=who.role, sub=who.sub, laestab=who.laestab, la=who.la,
-                        ncs_area=who.ncs_area, ttl_seconds=SESSION_TTL)
+                        ncs_area=who.ncs_area, ttl_seconds=SESSION_TTL, audience=_session_audience(request),
+                        jti=session_id)
     secure = request.app.state.settings.cookie_secure
     response.set_cookie(_cookie(request, "session"), token, max_age=SESSION_TTL, httponly=True, secure=secure, samesite="lax",
                         path="/")
     # A new session gets a new CSRF nonce (no fixation from before sign-in).
     response.set_cookie(_cookie(request, "csrf"), secrets.token_urlsafe(24), httponly=True, secure=secure, samesite="strict",
                         path="/")
+
+
+async def end_session(request: Request) -> None:
+    """Sign-out: the server forgets the session, so its cookie no longer works anywhere it was copied."""
+    if request.state.session_id:
+        await request.app.state.pool.execute("delete from web_sessions where session_id = $1", request.state.session_id)
 
 
 def form_errors(exc: ValidationError) -> dict[str, str]:
@@ -225,6 +266,8 @@ def install(app: FastAPI, site: Site) -> None:
         nonce = request.cookies.get(_cookie(request, "csrf"))
         fresh = not nonce or len(nonce) > 64
         request.state.csrf_nonce = secrets.token_urlsafe(24) if fresh else nonce
+        if _is_page(request) and not request.url.path.startswith(("/static", "/assets")):
+            await _load_session(request)
         response = await call_next(request)
         if fresh and not request.url.path.startswith(("/v1", "/static", "/assets")):
             if _cookie(request, "csrf") not in response.headers.get("set-cookie", ""):
@@ -273,6 +316,7 @@ def install(app: FastAPI, site: Site) -> None:
         settings = request.app.state.settings
         if not settings.dev_sign_in:
             raise HTTPException(404, "Development sign-in is switched off.")
+        request.app.state.limits.sign_in_client.check(client_of(request), "sign-in attempts")
         data = form_data(form, "role", "scope", "name", "next")
         errors = {}
         if data["role"] not in site.roles:
@@ -283,6 +327,7 @@ def install(app: FastAPI, site: Site) -> None:
         if not errors:
             name = data["name"] or "dev"
             sub = f"dev-{data['role']}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+            request.app.state.limits.sign_in_account.check(sub, "sign-in attempts")
             try:
                 who = principal_from_claims({"sub": sub, "role": data["role"],
                                              **({scope_claim: data["scope"]} if scope_claim else {})})
@@ -291,12 +336,13 @@ def install(app: FastAPI, site: Site) -> None:
         if errors:
             return _sign_in_page(request, safe_next(data["next"]), errors, data, status_code=422)
         response = RedirectResponse(safe_next(data["next"]), status_code=303)
-        start_session(request, response, who)
+        await start_session(request, response, who)
         return response
 
     @app.post("/sign-out", include_in_schema=False)
     async def sign_out(request: Request) -> Response:
         check_csrf(request, await request.form())
+        await end_session(request)
         response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
         response.delete_cookie(_cookie(request, "session"), path="/")
         response.delete_cookie(_cookie(request, "csrf"), path="/")

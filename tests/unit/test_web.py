@@ -47,6 +47,7 @@ def test_a_token_signed_with_the_previous_jwt_secret_is_accepted_during_rotation
 
     class App:
         class state:
+            service = "la_tracker"
             settings = Settings(ONWARD_JWT_SECRET="new-secret-" * 4, ONWARD_JWT_SECRET_PREVIOUS="old-secret-" * 4)
 
     class Req:
