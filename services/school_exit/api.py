@@ -192,9 +192,12 @@ async def request_erasure(request: Request, body: ErasureIn, who: Principal = De
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
+    from services.school_exit import web
+
     settings = settings or get_settings()
     app = create_app("school_exit", settings, title="Onward school_exit",
                      description="Schools report Year 13 (and other) leavers; statuses: " + ", ".join(ONWARD_STATUSES))
     app.state.clock = clock or date.today
     app.include_router(router)
+    web.install(app)
     return app
