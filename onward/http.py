@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
 
-from onward import telemetry
+from onward import api_docs, telemetry
 from onward.consumer import TRANSIENT_ERRORS
 from onward.db import create_pool
 from onward.kafka_admin import kafka_reachable
@@ -53,10 +53,12 @@ def create_app(service: str, settings: Settings, *, title: str, description: str
         finally:
             await app.state.pool.close()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
     app.state.settings = settings
     app.state.service = service  # the audience its bearer tokens must name
     app.state.limits = Limits(settings)
+    api_docs.install(app)  # /docs and /redoc from the service's own assets, not a CDN
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,7 @@ from schemas import nccis
 WEB_DIST = Path(os.environ.get("ONWARD_WEB_DIST") or Path(__file__).resolve().parent.parent / "web" / "dist")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_TTL = 8 * 3600
-ROLE_NAMES = {"la_staff": "LA tracking staff", "ncs_adviser": "NCS adviser", "admin": "Administrator"}
+ROLE_NAMES = {"school": "School data manager", "la_staff": "LA tracking staff", "ncs_adviser": "NCS adviser", "admin": "Administrator"}
 
 
 # GOV.UK Frontend's page template runs this first thing in <body>; the CSP allows exactly it by hash.
@@ -321,8 +322,10 @@ def install(app: FastAPI, site: Site) -> None:
         errors = {}
         if data["role"] not in site.roles:
             errors["role"] = "Select a role"
-        scope_claim = {"la_staff": "la", "ncs_adviser": "ncs_area"}.get(data["role"] or "")
-        if scope_claim and not data["scope"]:
+        scope_claim = {"school": "laestab", "la_staff": "la", "ncs_adviser": "ncs_area"}.get(data["role"] or "")
+        if scope_claim == "laestab" and not re.fullmatch(r"[0-9]{7}", data["scope"] or ""):
+            errors["scope"] = "Enter your school's LAESTAB: 7 digits, for example 8314001"
+        elif scope_claim and not data["scope"]:
             errors["scope"] = "Select " + ("your local authority" if scope_claim == "la" else "your NCS area")
         if not errors:
             name = data["name"] or "dev"

@@ -32,6 +32,13 @@ class Consent(Part):
     recorded_at: datetime | None = None
 
 
+# NCCIS return fields a school's MIS holds (domain.md section 6): gender F/M/U(nknown)/W(ithheld) and the
+# DfE main ethnicity codes. Optional on the leaver contract (added December 2026).
+Gender = Literal["F", "M", "U", "W"]
+Ethnicity = Literal["WBRI", "WIRI", "WROM", "WOTH", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN", "ABAN", "CHNE",
+                    "AOTH", "BCRB", "BAFR", "BOTH", "OOTH", "REFU", "NOBT"]
+
+
 class LeaverRegistered(Envelope):
     """A school reported a leaver (or changed what it reported: `revision` > 1)."""
 
@@ -56,6 +63,8 @@ class LeaverRegistered(Envelope):
     send: Send = Send()
     characteristics: list[str] = []
     consent: Consent = Consent()
+    gender: Gender | None = None
+    ethnicity: Ethnicity | None = None
 
 
 class DestinationReported(Envelope):

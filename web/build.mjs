@@ -22,4 +22,9 @@ cpSync(pkg("govuk-frontend/dist/govuk/govuk-frontend.min.js"), `${out}govuk-fron
 cpSync(pkg("@ministryofjustice/frontend/moj/moj-frontend.min.js"), `${out}moj-frontend.min.js`);
 cpSync(pkg("axe-core/axe.min.js"), `${out}axe.min.js`);
 cpSync(new URL("./src/init.mjs", import.meta.url).pathname, `${out}init.mjs`);
+// API documentation served by each service itself (/docs, /redoc), so it works without internet access.
+mkdirSync(`${out}api-docs`, { recursive: true });
+for (const f of ["swagger-ui-bundle.js", "swagger-ui.css"]) cpSync(pkg(`swagger-ui-dist/${f}`), `${out}api-docs/${f}`);
+cpSync(pkg("redoc/bundles/redoc.standalone.js"), `${out}api-docs/redoc.standalone.js`);
+cpSync(new URL("./src/api-docs.js", import.meta.url).pathname, `${out}api-docs/api-docs.js`);
 console.log(`built ${out}: app.css ${css.css.length} bytes`);

@@ -5,7 +5,7 @@ from datetime import date
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Body, Depends, FastAPI, File, Form, Header, HTTPException, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from onward.audit import record_read
 from onward.auth import Principal, require
@@ -13,7 +13,7 @@ from onward.http import create_app
 from onward.person_key import person_key
 from onward.settings import Settings, get_settings
 from schemas.identifiers import validate_laestab
-from services.school_exit import handlers, imports, intake, store
+from services.school_exit import handlers, imports, intake, leaver_csv, store
 from services.school_exit.domain import ONWARD_STATUSES
 from services.school_exit.wire import DestinationIn, ErasureIn, LeaverAccepted, LeaverIn
 
@@ -59,7 +59,7 @@ async def submit_many(request: Request, items: list, who: Principal, correlation
     results: list[dict] = []
     good: list[tuple[int, LeaverIn]] = []
     for i, raw in enumerate(items):
-        checked = raw if isinstance(raw, list) else intake.validate(raw, today, _scope(who))
+        checked = raw if isinstance(raw, (list, LeaverIn)) else intake.validate(raw, today, _scope(who))
         if isinstance(checked, list):
             results.append({"index": i, "result": "rejected", "errors": checked})
         else:
@@ -90,27 +90,53 @@ async def import_file(request: Request, file: UploadFile = File(...),
                       school_laestab: str | None = Form(None, description="admin only: the school the file is for"),
                       leaving_date: date | None = Form(None, description="CTF pupils without a LeavingDate"),
                       who: Principal = Depends(school), x_correlation_id: str | None = Header(None)) -> JSONResponse:
-    """CSV (LA leaver-template columns) or DfE CTF XML; per-row results. Uploading a file twice changes nothing."""
+    """CSV (LA leaver-template columns, any case; GET /v1/leavers/import/template.csv) or DfE CTF XML.
+    Per-row results: `row` counts data rows (CSV) or pupils (CTF) from 1; `line` is the CSV file's line
+    (line 1 is the header); each error names the file's column (CSV) or element (CTF). Uploading a file
+    twice changes nothing."""
     laestab = who.laestab if who.role == "school" else school_laestab
     try:
         laestab = validate_laestab(laestab or "")
     except ValueError as exc:
         raise HTTPException(422, [{"field": "school_laestab", "message": str(exc)}]) from None
     data = await file.read(MAX_FILE_BYTES + 1)
+    summary, _ = await import_rows(request, who, laestab, data, leaving_date, _correlation(x_correlation_id))
+    return JSONResponse(summary, status_code=207)
+
+
+async def import_rows(request: Request, who: Principal, laestab: str, data: bytes, leaving_date: date | None,
+                      correlation_id: UUID) -> tuple[dict, list[imports.Row]]:
+    """Read a file, validate every row (all of a row's problems, in the file's terms) and register the good
+    rows together; the per-row summary and the rows as read."""
     if len(data) > MAX_FILE_BYTES:
         raise HTTPException(413, f"files are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
     try:
-        rows = (imports.parse_ctf(data, laestab, leaving_date) if data.lstrip()[:1] == b"<"
-                else imports.parse_csv(data, laestab))
+        rows = imports.read_file(data, laestab, leaving_date)
     except imports.UnreadableFile as exc:
         raise HTTPException(422, [{"field": "file", "message": str(exc)}]) from None
     if len(rows) > MAX_BATCH:
         raise HTTPException(413, f"a file holds at most {MAX_BATCH} leavers; split it")
-    items = [[{"field": "row", "message": r}] if isinstance(r, str) else r for r in rows]
-    summary = await submit_many(request, items, who, _correlation(x_correlation_id))
-    for r in summary["results"]:
-        r["row"] = r.pop("index") + 1  # 1-based data rows, as a spreadsheet user counts them
-    return JSONResponse(summary, status_code=207)
+    today = request.app.state.clock()
+    items = []
+    for row in rows:
+        checked = intake.validate(row.leaver, today, laestab)
+        problems = row.in_file_terms(checked if isinstance(checked, list) else [])
+        items.append(problems or checked)
+    summary = await submit_many(request, items, who, correlation_id)
+    for row, result in zip(rows, summary["results"]):
+        del result["index"]
+        result |= {"row": row.number, **({"line": row.line} if row.line else {}),
+                   **({"notes": row.notes} if row.notes else {})}
+    if rows and rows[0].line:
+        summary["lines"] = "line is the file's line number; line 1 is the header row"
+    return summary, rows
+
+
+@router.get("/leavers/import/template.csv", response_class=Response)
+async def import_template() -> Response:
+    """The CSV template: every column the import reads, header row only (no sign-in needed)."""
+    return Response(leaver_csv.template(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="onward-leavers-template.csv"'})
 
 
 async def _own_leaver(conn, leaver_id: UUID, who: Principal, *, for_update: bool = False):
@@ -166,9 +192,12 @@ async def request_erasure(request: Request, body: ErasureIn, who: Principal = De
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
+    from services.school_exit import web
+
     settings = settings or get_settings()
     app = create_app("school_exit", settings, title="Onward school_exit",
                      description="Schools report Year 13 (and other) leavers; statuses: " + ", ".join(ONWARD_STATUSES))
     app.state.clock = clock or date.today
     app.include_router(router)
+    web.install(app)
     return app

@@ -38,3 +38,70 @@ ONWARD_STATUSES = (
     "referred_to_ncs",        # handed to a National Careers Service adviser
     "closed",                 # a destination was found; the case is closed
 )
+
+# The same statuses in the words a school's data manager reads on its pages.
+ONWARD_STATUS_WORDS = {
+    "registered": "Sent to the local authority",
+    "destination_confirmed": "Destination confirmed",
+    "awaiting_confirmation": "Local authority waiting for the destination to be confirmed",
+    "with_la": "Local authority following up",
+    "referred_to_ncs": "Referred to the National Careers Service",
+    "closed": "Destination found by the local authority or careers service",
+}
+
+
+def leaving_year(left: date) -> int:
+    """The academic year a leaver left in, named by the year it ends (September to August): a leaver of
+    17 July 2026 or of 20 December 2025 left in 2026 (the year 2025 to 2026)."""
+    return left.year if left.month <= 8 else left.year + 1
+
+
+def leaving_year_bounds(year: int) -> tuple[date, date]:
+    return date(year - 1, 9, 1), date(year, 8, 31)
+
+
+# Gatsby Benchmark 3 (every leaver's destination tracked for three years): the groups a school reports.
+DESTINATION_GROUPS = ("education", "apprenticeship", "employment", "training", "neet", "not_known")
+DESTINATION_GROUP_WORDS = {"education": "Education", "apprenticeship": "Apprenticeship", "employment": "Employment",
+                           "training": "Training", "neet": "NEET", "not_known": "Not known"}
+
+
+def destination_group(activity_code: str | None) -> str:
+    """The Benchmark 3 group of an NCCIS activity code (domain.md section 3). A gap year (260) counts as
+    education; re-engagement provision (530) and working not for reward (540) as NEET; custody (710),
+    not-known codes and no code at all as not known."""
+    if not activity_code:
+        return "not_known"
+    first, code = activity_code[:1], int(activity_code) if activity_code.isascii() and activity_code.isdigit() else 0
+    if first == "2":
+        return "education"
+    if code == 310:
+        return "apprenticeship"
+    if 320 <= code <= 381 or code == 550:
+        return "employment"
+    if 410 <= code <= 460:
+        return "training"
+    if code in (530, 540) or 610 <= code <= 680:
+        return "neet"
+    return "not_known"
+
+
+def best_known_activity(la_activity: str | None, school_destination: dict | None) -> str | None:
+    """What a leaver is known to be doing: the LA's latest recorded activity, else the school's confirmed
+    destination. An intended destination is not yet known (it counts as not known until confirmed)."""
+    if la_activity:
+        return la_activity
+    if school_destination and school_destination.get("status") == "confirmed":
+        return school_destination.get("activity_code")
+    return None
+
+
+def destinations_summary(leavers: list[tuple[date, str | None]], latest_year: int, years: int = 3) -> list[dict]:
+    """Leavers per destination group for each of the last `years` leaving years, newest first:
+    [{"year", "counts": {group: n}, "total"}]. `leavers` are (leaving date, best-known activity code)."""
+    table = {y: dict.fromkeys(DESTINATION_GROUPS, 0) for y in range(latest_year, latest_year - years, -1)}
+    for left, code in leavers:
+        year = leaving_year(left)
+        if year in table:
+            table[year][destination_group(code)] += 1
+    return [{"year": y, "counts": c, "total": sum(c.values())} for y, c in table.items()]

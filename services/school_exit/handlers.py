@@ -38,10 +38,10 @@ _ROUTING_CHARACTERISTICS = frozenset({nccis.LOOKED_AFTER, nccis.CARE_LEAVER})
 def _event(leaver: LeaverIn, leaver_id: UUID, pkey: str, revision: int, correlation_id: UUID) -> LeaverRegistered:
     """The event the LA receives. When the young person objects to sharing (ESA 2008 s.14), only name,
     address and DOB leave school_exit, with what routing needs: identifiers, year, dates, destination,
-    EHC plan and care status. Contact details and other characteristics stay here."""
+    EHC plan and care status. Contact details, gender, ethnicity and other characteristics stay here."""
     d = leaver.model_dump()
     if d["consent"]["objects_to_sharing"]:
-        d |= {"email": None, "phone": None,
+        d |= {"email": None, "phone": None, "gender": None, "ethnicity": None,
               "characteristics": [c for c in d["characteristics"] if c in _ROUTING_CHARACTERISTICS]}
     return LeaverRegistered(
         producer=PRODUCER, correlation_id=correlation_id, person_key=pkey, leaver_id=leaver_id, revision=revision,
@@ -51,6 +51,7 @@ def _event(leaver: LeaverIn, leaver_id: UUID, pkey: str, revision: int, correlat
         leaving_date=d["leaving_date"], destination=Destination(**d["destination"]) if d["destination"] else None,
         send=Send(**d["send"]), characteristics=d["characteristics"],
         consent=Consent(**d["consent"], source="school_leaver_report", recorded_at=None),
+        gender=d["gender"], ethnicity=d["ethnicity"],
     )
 
 

@@ -1,9 +1,12 @@
 """school_exit's SQL (asyncpg)."""
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 import asyncpg
+
+from onward.listing import Query, page
 
 
 async def insert_leavers(conn: asyncpg.Connection, rows: list[tuple]) -> set[UUID]:
@@ -66,3 +69,49 @@ async def set_destination(conn: asyncpg.Connection, leaver_id: UUID, destination
 async def timeline(conn, leaver_id: UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         "select at, kind, detail from leaver_timeline where leaver_id = $1 order by id", leaver_id)
+
+
+# The school's pages: its own leavers only (every query is scoped by school_laestab).
+LEAVER_LIST = ("select leaver_id, upn, leaving_date, onward_status, onward_status_at, body->>'given_name' given_name,"
+               " body->>'family_name' family_name, body->'destination' destination")
+
+
+def leaver_filters(laestab: str, since: date | None, until: date | None, status: str | None, q: str | None) -> Query:
+    """Conditions of the school's leaver list. `q` matches any part of a name, or a whole UPN."""
+    query = Query().where("school_laestab = {}", laestab)
+    if since and until:
+        query.where("leaving_date between {} and {}", since, until)
+    if status:
+        query.where("onward_status = {}", status)
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query.where("(upn = {} or body->>'given_name' ilike {} or body->>'family_name' ilike {}"
+                    " or (body->>'given_name') || ' ' || (body->>'family_name') ilike {})", q.upper(), like, like, like)
+    return query
+
+
+async def list_leavers(conn, query: Query, page_no: int, page_size: int) -> dict:
+    return await page(conn, LEAVER_LIST, "from leavers", query,
+                      " order by leaving_date desc, body->>'family_name', body->>'given_name'", page_no, page_size)
+
+
+async def status_counts(conn, query: Query) -> dict[str, int]:
+    rows = await conn.fetch(f"select onward_status, count(*) n from leavers{query.where_sql()} group by 1", *query.params)
+    return {r["onward_status"]: r["n"] for r in rows}
+
+
+async def leaving_dates(conn, laestab: str) -> list[date]:
+    """The distinct leaving dates of a school (for its list of leaving years)."""
+    return [r["leaving_date"] for r in await conn.fetch(
+        "select distinct leaving_date from leavers where school_laestab = $1", laestab)]
+
+
+async def best_known_activities(conn, laestab: str, since: date) -> list[asyncpg.Record]:
+    """Per leaver since a date: leaving date, the school's own destination, and the LA's latest activity code
+    (from the case feedback on the leaver's timeline)."""
+    return await conn.fetch(
+        "select l.leaving_date, l.body->'destination' destination,"
+        " (select t.detail->>'activity_code' from leaver_timeline t where t.leaver_id = l.leaver_id"
+        "   and t.kind = 'case_status_changed' and t.detail->>'activity_code' is not null"
+        "   order by t.id desc limit 1) la_activity"
+        " from leavers l where l.school_laestab = $1 and l.leaving_date >= $2", laestab, since)

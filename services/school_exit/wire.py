@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from schemas import identifiers as ids
 from schemas import nccis
+from schemas.events import Ethnicity, Gender
 from services.school_exit import domain
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -82,6 +83,8 @@ class LeaverIn(Strict):
     send: SendIn = SendIn()
     characteristics: Annotated[list[str], Field(max_length=20), AfterValidator(_characteristics)] = []
     consent: ConsentIn = ConsentIn()
+    gender: Gender | None = None
+    ethnicity: Ethnicity | None = None
 
     def date_problems(self, today: date) -> dict[str, str]:
         return domain.check_dates(self.date_of_birth, self.leaving_date, today)

@@ -106,42 +106,6 @@ async def test_csv_import_accepts_good_rows_reports_bad_rows_and_is_idempotent(h
     assert [r["result"] for r in again["results"][:2]] == ["unchanged", "unchanged"]
 
 
-def _ctf(pupils: list[dict]) -> bytes:
-    body = "".join(f"""
-    <Pupil>
-      <UPN>{p['upn']}</UPN><UniqueLearnerNumber>{p['uln']}</UniqueLearnerNumber>
-      <Surname>{p['family_name']}</Surname><Forename>{p['given_name']}</Forename><DOB>{p['date_of_birth']}</DOB>
-      <Sex>F</Sex><NCyearActual>13</NCyearActual>
-      <Address><BS7666Address><PAON>12</PAON><Street>High Street</Street><Town>Derby</Town></BS7666Address>
-        <PostCode>DE1 2AA</PostCode></Address>
-      <SchoolHistory><School><LEA>831</LEA><Estab>4001</Estab><LeavingDate>{p['leaving_date']}</LeavingDate></School></SchoolHistory>
-      <SENhistory><SEN><StartDate>2020-09-01</StartDate><SENprovision>{p['sen']}</SENprovision></SEN></SENhistory>
-      <LookedAfter><InCare>{p['in_care']}</InCare></LookedAfter>
-    </Pupil>""" for p in pupils)
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<CTfile><Header><DocumentName>Common Transfer File</DocumentName><CTFversion>22.0</CTFversion>
-<SourceSchool><LEA>831</LEA><Estab>4001</Estab><SchoolName>Example Academy</SchoolName></SourceSchool></Header>
-<CTFpupilData>{body}</CTFpupilData></CTfile>""".encode()
-
-
-async def test_ctf_import_reads_pupils_with_send_and_looked_after(http, urls, school, tokens):
-    p1, p2 = leaver(), leaver()
-    xml = _ctf([{**p1, "sen": "E", "in_care": "false"}, {**p2, "sen": "N", "in_care": "true"}])
-    out = (await http.post(f"{urls['school_exit']}/v1/leavers/import", files={"file": ("ctf.xml", xml, "text/xml")},
-                           headers=school)).json()
-    assert [r["result"] for r in out["results"]] == ["accepted", "accepted"], out
-    la = tokens("la_staff", la="831")
-
-    async def case_of(result):
-        items = (await http.get(f"{urls['la_tracker']}/v1/cases", params={"person_key": result["person_key"]},
-                                headers=la)).json()["items"]
-        return items[0] if items else None
-    assert (await eventually(lambda: case_of(out["results"][0])))["status"] == "send_caseload"
-    assert (await eventually(lambda: case_of(out["results"][1])))["status"] == "leaving_care"
-    got = (await http.get(f"{urls['school_exit']}/v1/leavers/{out['results'][1]['leaver_id']}", headers=school)).json()
-    assert got["address_lines"] == ["12", "High Street", "Derby"] and got["characteristics"] == ["110"]
-
-
 @pytest.mark.parametrize("attack", [
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">'
     b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;">]><CTfile><Header/><CTFpupilData>&lol3;</CTFpupilData></CTfile>',
