@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # Workers and relays serve Prometheus /metrics here (the APIs serve it on their own port).
     metrics_port: int | None = Field(None, validation_alias="ONWARD_METRICS_PORT")
     run_dir: str = Field(".run", validation_alias=AliasChoices("ONWARD_RUN_DIR"))
+    # la_tracker: each LA's NCCIS DatabaseID, "831:123,873:456" (services/la_tracker/nccis_ids.py).
+    nccis_database_ids: str = Field("", validation_alias="ONWARD_NCCIS_DATABASE_IDS")
 
     @model_validator(mode="after")
     def _no_development_secrets_in_production(self) -> "Settings":

@@ -56,6 +56,8 @@ class LeaverRegistered(Envelope):
     send: Send = Send()
     characteristics: list[str] = []
     consent: Consent = Consent()
+    gender: Literal["F","M","U","W"] | None = None
+    ethnicity: str | None = None
 
 
 class DestinationReported(Envelope):
