@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     rate_failed_tokens_per_client: int = Field(60, ge=0, validation_alias="ONWARD_RATE_FAILED_TOKENS_PER_CLIENT")
     rate_exports_per_account: int = Field(30, ge=0, validation_alias="ONWARD_RATE_EXPORTS_PER_ACCOUNT")
     rate_exports_per_client: int = Field(60, ge=0, validation_alias="ONWARD_RATE_EXPORTS_PER_CLIENT")
+    # la_tracker: each LA's NCCIS DatabaseID, "831:123,873:456" (services/la_tracker/nccis_ids.py).
+    nccis_database_ids: str = Field("", validation_alias="ONWARD_NCCIS_DATABASE_IDS")
 
     @model_validator(mode="after")
     def _production_fails_closed(self) -> "Settings":

@@ -13,7 +13,7 @@ from onward.auth import Principal, require
 from onward.http import create_app
 from onward.listing import Query as Where, order_by, page
 from onward.settings import Settings, get_settings
-from services.la_tracker import domain, staff, store
+from services.la_tracker import activity_rules, domain, staff, store
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn
 
 router = APIRouter(prefix="/v1")
@@ -107,6 +107,8 @@ async def _act(request: Request, case_id: UUID, who: Principal, action) -> dict:
             case = await store.get_case(conn, case_id)
     except staff.NotAllowed as exc:
         raise HTTPException(409, str(exc)) from None
+    except activity_rules.Invalid as exc:
+        raise _bad(exc.field, str(exc)) from None
     return {**_json(case), **(result or {})}
 
 
@@ -121,7 +123,8 @@ async def set_activity(request: Request, case_id: UUID, body: ActivityIn, who: P
     if body.start_date and body.review_date and body.review_date < body.start_date:
         raise _bad("review_date", "review date is before the start date")
     return await _act(request, case_id, who, lambda conn, case: staff.set_activity(
-        conn, case, who, body.activity_code, body.start_date, body.review_date, request.app.state.clock()))
+        conn, case, who, body.activity_code, body.start_date, body.review_date, request.app.state.clock(),
+        body.predicted_end_date, body.characteristic))
 
 
 @router.post("/cases/{case_id}/consent")
@@ -153,7 +156,7 @@ async def refresh_queue_metrics(app: FastAPI) -> None:
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
-    from services.la_tracker import api_admin, web
+    from services.la_tracker import api_admin, api_nccis, web, web_nccis
 
     settings = settings or get_settings()
     app = create_app("la_tracker", settings, title="Onward la_tracker",
@@ -162,5 +165,7 @@ def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
     app.state.clock = clock or date.today
     app.include_router(router)
     app.include_router(api_admin.router)
+    api_nccis.install(app, settings)
     web.install(app)
+    web_nccis.install(app)
     return app

@@ -23,9 +23,9 @@ from onward.db import insert_rows
 from onward.la_data import local_authorities
 from schemas import nccis
 from schemas.events import LeaverRegistered
-from services.la_tracker import domain
+from services.la_tracker import currency, domain
 from services.la_tracker.domain import Policy
-from services.la_tracker.handlers import (DEFAULT_CURRENCY_DAYS, _reported, opened_detail, opened_event,
+from services.la_tracker.handlers import (_reported, opened_detail, opened_event,
                                          referral_event, responsible_la, young_person)
 
 REGISTERED = prometheus_client.Counter(
@@ -88,9 +88,10 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
     people, cases, timeline, jobs, rows = [], [], [], [], []
     policies: dict[str, Policy] = {}
     slow: set[int] = set()
-    for r in await conn.fetch("select la, referral_delay_days, confirmation_due_days, consent_required"
-                              " from la_policies where la = any($1)", list({las[k][0] for k in new})):
-        policies[r["la"]] = Policy(**{k: v for k, v in dict(r).items() if k != "la"})
+    for r in await conn.fetch("select la, referral_delay_days, confirmation_due_days, consent_required,"
+                              " confirmation_due from unnest($1::text[]) x(la) left join la_policies using (la)"
+                              " left join la_nccis_settings using (la)", list({las[k][0] for k in new})):
+        policies[r["la"]] = Policy(**{k: v for k, v in dict(r).items() if k != "la" and v is not None})
     for k in new:
         ev, ident = events[k], idents[k]
         (la, la_review), (code, state, facts, details) = las[k], _reported(ev)
@@ -106,7 +107,7 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         if not decision.open_case:
             if code and state == "confirmed" and nccis.is_eet(code):
                 jobs.append(("currency_lapse", ev.person_key, None,
-                             domain.due_to_lapse(today, code, DEFAULT_CURRENCY_DAYS)))
+                             currency.lapse_of(code, verified=today)))
             continue
         case_id = uuid4()
         priority = domain.priority(young_person(facts, code, state))

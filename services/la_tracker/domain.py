@@ -11,6 +11,8 @@ from schemas import nccis
 AWAITING_CONFIRMATION, NOT_KNOWN, NEET = "awaiting_confirmation", "not_known", "neet"
 REFERRED_TO_NCS, SEND_CASELOAD, LEAVING_CARE = "referred_to_ncs", "send_caseload", "leaving_care"
 CLOSED, TRANSFERRED = "closed", "transferred"
+LAPSED = "lapsed"  # activity status once its currency has lapsed: the activity is kept, the person is not known
+START_DATE_AGREED = frozenset({"615", "616"})
 CASE_STATUSES = (AWAITING_CONFIRMATION, NOT_KNOWN, NEET, REFERRED_TO_NCS, SEND_CASELOAD, LEAVING_CARE, CLOSED,
                  TRANSFERRED)
 OPEN_STATUSES = frozenset(CASE_STATUSES) - {CLOSED, TRANSFERRED}
@@ -27,6 +29,7 @@ class Policy:
     referral_delay_days: int = 0
     confirmation_due_days: int = 30
     consent_required: bool = True
+    confirmation_due: str = "11-01"  # MM-DD of the leaving year by which an intended destination is confirmed
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,12 @@ class YoungPerson:
     date_of_birth: date
     leaving_date: date
     activity_code: str | None = None
-    activity_status: str | None = None  # confirmed | intended
+    activity_status: str | None = None  # confirmed | intended | lapsed (currency lapsed: counts as not known)
     ehcp: bool = False
     characteristics: frozenset[str] = field(default_factory=frozenset)
     consent_to_ncs: bool = False
     objects_to_sharing: bool = False
+    activity_start: date | None = None
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,15 @@ def _status_for_activity(code: str | None) -> str:
 def route(person: YoungPerson, policy: Policy, today: date) -> Decision:
     """Decide what the LA does with a reported young person; every decision carries its reason."""
     code, state = person.activity_code, person.activity_status
+    if state == LAPSED:
+        code = "810"
     if code is not None and nccis.is_eet(code):
         if state == "confirmed":
             # 550: sources disagree whether it is EET; treated as EET, and the reason says so for review.
             flagged = code in nccis.FLAGGED_ACTIVITY_CODES
             return Decision(False, None, "destination_confirmed_review_550" if flagged else "destination_confirmed")
         return Decision(True, AWAITING_CONFIRMATION, "awaiting_confirmation",
-                        due_on=today + timedelta(days=policy.confirmation_due_days))
+                        due_on=confirmation_due_on(person.leaving_date, policy, today))
     if code is not None and state == "confirmed" and not (nccis.is_neet(code) or nccis.is_not_known(code)):
         # 260 gap year, 530 re-engagement, 710 custody: recorded, followed up at review, no case now.
         return Decision(False, None, "activity_recorded")
@@ -98,11 +104,22 @@ def route(person: YoungPerson, policy: Policy, today: date) -> Decision:
         return Decision(True, status, "objects_to_sharing")
     if policy.consent_required and not person.consent_to_ncs:
         return Decision(True, status, "no_consent")
+    if code in START_DATE_AGREED and person.activity_start is not None and person.activity_start > today:
+        # A start is agreed: the NCS is not asked while it is ahead; if it passes unchanged, refer then.
+        return Decision(True, status, "start_date_agreed", refer=True, refer_on=person.activity_start)
     if policy.referral_delay_days > 0:
         return Decision(True, status, "referral_delay", refer=True,
                         refer_on=today + timedelta(days=policy.referral_delay_days))
     return Decision(True, REFERRED_TO_NCS, "no_known_destination" if code is None else f"activity_{code}",
                     refer=True, refer_on=today)
+
+
+def confirmation_due_on(left: date, policy: Policy, today: date) -> date:
+    """An intended destination is confirmed by the LA's date (default 1 November) of the leaving year, when
+    the DfE's activity survey counts it (domain.md 6); one reported after that date gets the LA's period."""
+    month, day = (int(part) for part in policy.confirmation_due.split("-"))
+    due = date(left.year, month, min(day, 28 if month == 2 else day))
+    return due if due > today else today + timedelta(days=policy.confirmation_due_days)
 
 
 def outcome_status(activity_code: str) -> tuple[str, str]:

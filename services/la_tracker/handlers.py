@@ -1,7 +1,7 @@
 """la_tracker use cases on events. Each runs inside the consumer's transaction; events go via the outbox."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from uuid import UUID, uuid4
 
@@ -14,14 +14,13 @@ from schemas.events import (CaseStatusChanged, Consent, DestinationReported, Lea
                             PersonErasureRequested,
                             ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn)
 from schemas.identifiers import postcode_district
-from services.la_tracker import domain, matching, store
+from services.la_tracker import currency, domain, matching, store
 from services.la_tracker.domain import Decision, YoungPerson
 from services.la_tracker.postcodes import directory
 
 PRODUCER = "la_tracker"
 ACTIVE_REFERRAL = frozenset({"requested", "claimed", "in_contact"})
-DEFAULT_CURRENCY_DAYS = {"default": 365, "eet": 365, "neet": 90, "neet_active": 90, "neet_inactive": 180,
-                         "not_known": 30, "260": 180}
+
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,8 @@ def _reported(ev: LeaverRegistered) -> tuple[str | None, str | None, dict, dict]
              "consent_recorded_at": ev.occurred_at.isoformat()}
     details = ev.model_dump(mode="json", include={"upn", "uln", "given_name", "family_name", "date_of_birth",
                                                   "home_postcode", "address_lines", "email", "phone",
-                                                  "school_laestab", "leaver_id", "leaving_date"})
+                                                  "school_laestab", "leaver_id", "leaving_date", "gender",
+                                                  "ethnicity"})
     return code, state, facts, details
 
 
@@ -115,7 +115,8 @@ async def record_activity(conn, cause, pkey: str, code: str, status: str, *, tod
     row = await store.get_young_person(conn, pkey, for_update=True)
     await store.set_activity(conn, pkey, code, status, today, start, review)
     la = row["responsible_la"]
-    decision = domain.route(young_person(row["facts"], code, status), await store.policy_for(conn, la), today)
+    yp = replace(young_person(row["facts"], code, status), activity_start=start)
+    decision = domain.route(yp, await store.policy_for(conn, la), today)
     await apply_decision(conn, cause, pkey, la, decision, today=today)
 
 
@@ -151,7 +152,8 @@ async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, de
 async def _schedule_lapse(conn, pkey: str, today: date) -> None:
     row = await store.get_young_person(conn, pkey)
     if row["activity_code"] and row["activity_status"] == "confirmed" and nccis.is_eet(row["activity_code"]):
-        lapse = domain.due_to_lapse(row["activity_ascertained"] or today, row["activity_code"], DEFAULT_CURRENCY_DAYS)
+        lapse = currency.lapse_of(row["activity_code"], verified=row["activity_ascertained"] or today,
+                                  start=row["activity_start"], review=row["activity_review"])
         await store.schedule(conn, "currency_lapse", pkey, None, lapse)
 
 

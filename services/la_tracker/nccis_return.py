@@ -1,4 +1,12 @@
-"""The LA's monthly NCCIS return (XML and CSV) from la_tracker's records, per docs/domain-rules.md section 3."""
+"""The LA's monthly NCCIS return (XML and CSV), laid out as the NCCIS MIR and LA suppliers' files do.
+
+Element names and nesting follow docs/domain-rules.md section 3 (and the suppliers' 2019-20 files): a
+`<!DOCTYPE NCCIS2019>` line before the `NCCIS` root, a FileHeader with the LA's numeric DatabaseID,
+one YoungPersonsRecord per young person with PersonalDetails, SeptemberGuarantee, LevelOfNeed,
+Activities/Cohort and IntendedDestination; dates YYYY-MM-DD, flags Y/N, empty optional elements
+written empty. The state is as at PeriodEnd (services/la_tracker/activity_history.py). Onward does
+not collect September Guarantee offers: the node is written empty and GuaranteeStatusIndicator is N.
+"""
 from __future__ import annotations
 
 import csv
@@ -8,12 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from schemas import nccis
-from services.la_tracker import domain
-from services.la_tracker.handlers import DEFAULT_CURRENCY_DAYS
+from services.la_tracker import nccis_ids
+from services.la_tracker.activity_history import Activity, Placement
 
-XSD = Path(__file__).with_name("nccis.xsd")
-SUPPLIER, VERSION = "Onward", "1.0"
+XSD = Path(__file__).resolve().parents[2] / "schemas" / "nccis.xsd"
+SUPPLIER, VERSION, SCHEMA_VERSION = "Onward", "1.0", "2019"
+DOCTYPE = "<!DOCTYPE NCCIS2019>"
 
 
 @dataclass(frozen=True)
@@ -22,49 +30,63 @@ class Record:
 
     fields: dict[str, str]
     characteristics: list[str]
+    person_key: str = ""
 
 
 def _d(value) -> str:
     return value.isoformat() if isinstance(value, date) else (value or "")
 
 
-def record(person, period_end: date) -> Record:
+def _flag(value: bool) -> str:
+    return "Y" if value else "N"
+
+
+def _personal(person, placement: Placement, database: str, previous_ypid: str) -> dict[str, str]:
     d, f = person["details"], person["facts"]
-    code = person["activity_code"] or "810"
-    ascertained = person["activity_ascertained"] or person["updated_at"].date()
-    lapse = domain.due_to_lapse(ascertained, code, DEFAULT_CURRENCY_DAYS)
-    address = (d.get("address_lines") or []) + [""] * 4
-    return Record({
-        "YoungPersonsID": f"{person['ypid']:013d}", "CohortStatus": "C", "GivenName": d["given_name"],
-        "MiddleName": "", "FamilyName": d["family_name"], "AddressLine1": address[0], "AddressLine2": address[1],
-        "AddressLine3": address[2], "AddressLine4": address[3], "Town": "", "County": "",
-        "Postcode": d["home_postcode"], "Gender": "", "DOB": d["date_of_birth"], "Ethnicity": "",
-        "LeadLEA": person["responsible_la"], "EducatedLEA": d["school_laestab"][:3], "TransferredToLACode": "",
-        "LEACodeAtYear11": "", "UniqueLearnerNo": d.get("uln") or "", "UniquePupilNumber": d["upn"],
-        "GuaranteeStatusIndicator": "", "PreviousYPIDIdentifier": "",
-        "LevelOfNeedCode": "", "SENDFlag": "Y" if f["ehcp"] else "N", "SENSupportFlag": "Y" if f["sen_support"] else "N",
-        "ActivityCode": code, "StartDate": _d(person["activity_start"]), "DateAscertained": _d(ascertained),
-        "DateVerified": _d(ascertained) if person["activity_status"] == "confirmed" else "",
-        "ReviewDate": _d(person["activity_review"]), "DueToLapseDate": _d(lapse),
-        "CurrencyLapsed": "Y" if lapse < period_end else "N",
-        "EstablishmentNumber": "", "EstablishmentName": "", "UKProviderReferenceNumber": "",
-        "NEETStartDate": _d(person["activity_start"] or ascertained) if nccis.is_neet(code) else "",
-        "PredictedEndDate": "", "IntendedDestinationYr11": "",
-    }, sorted(f["characteristics"]))
+    address = [*(d.get("address_lines") or [])[:4], "", "", "", ""]
+    school_la = d["school_laestab"][:3]
+    return {
+        "YoungPersonsID": nccis_ids.ypid(database, person["ypid"]), "CohortStatus": placement.status,
+        "GivenName": d["given_name"], "MiddleName": "", "FamilyName": d["family_name"],
+        "AddressLine1": address[0], "AddressLine2": address[1], "AddressLine3": address[2],
+        "AddressLine4": address[3], "Town": "", "County": "", "Postcode": d["home_postcode"],
+        "Gender": d.get("gender") or "", "DOB": d["date_of_birth"], "Ethnicity": d.get("ethnicity") or "",
+        "LeadLEA": person["lead_la"], "EducatedLEA": school_la, "TransferredToLACode": placement.transferred_to,
+        "LEACodeAtYear11": school_la if f.get("nc_year") == 11 else "", "UniqueLearnerNo": d.get("uln") or "",
+        "UniquePupilNumber": d["upn"], "GuaranteeStatusIndicator": "N", "PreviousYPIDIdentifier": previous_ypid,
+    }
 
 
-def in_return(person, period_end: date) -> bool:
-    return domain.in_nccis_cohort(date.fromisoformat(person["details"]["date_of_birth"]), person["facts"]["ehcp"],
-                                  period_end)
+def _activity(a: Activity) -> dict[str, str]:
+    return {
+        "ActivityCode": a.code, "StartDate": _d(a.start), "DateAscertained": _d(a.ascertained),
+        "DateVerified": _d(a.verified), "ReviewDate": _d(a.review), "DueToLapseDate": _d(a.lapse),
+        "CurrencyLapsed": _flag(a.lapsed), "EstablishmentNumber": "", "EstablishmentName": "",
+        "UKProviderReferenceNumber": "", "NEETStartDate": _d(a.neet_start), "PredictedEndDate": _d(a.predicted_end),
+    }
 
 
-_PERSONAL = ("YoungPersonsID", "CohortStatus", "GivenName", "MiddleName", "FamilyName", "AddressLine1", "AddressLine2",
-             "AddressLine3", "AddressLine4", "Town", "County", "Postcode", "Gender", "DOB", "Ethnicity", "LeadLEA",
-             "EducatedLEA", "TransferredToLACode", "LEACodeAtYear11", "UniqueLearnerNo", "UniquePupilNumber",
-             "GuaranteeStatusIndicator", "PreviousYPIDIdentifier")
-_ACTIVITY = ("ActivityCode", "StartDate", "DateAscertained", "DateVerified", "ReviewDate", "DueToLapseDate",
-             "CurrencyLapsed", "EstablishmentNumber", "EstablishmentName", "UKProviderReferenceNumber",
-             "NEETStartDate", "PredictedEndDate")
+def record(person, activity: Activity, placement: Placement, *, database: str, level_of_need: int,
+           previous_ypid: str = "") -> Record:
+    """One young person's record. `person` is a young_people row plus `lead_la` (the LA as at PeriodEnd)."""
+    f = person["facts"]
+    need = {"LevelOfNeedCode": str(person.get("level_of_need") or level_of_need), "SENDFlag": _flag(f["ehcp"]),
+            "SENSupportFlag": _flag(f["sen_support"])}
+    fields = {**_personal(person, placement, database, previous_ypid), **need, **_activity(activity),
+              "GuaranteeStatusY11": "", "GuaranteeLEACodeY11": "", "GuaranteeStatusY12": "",
+              "GuaranteeLEACodeY12": "", "IntendedDestinationYr11": ""}
+    return Record(fields, sorted(set(f["characteristics"])), person["person_key"])
+
+
+PERSONAL = ("YoungPersonsID", "CohortStatus", "GivenName", "MiddleName", "FamilyName", "AddressLine1", "AddressLine2",
+            "AddressLine3", "AddressLine4", "Town", "County", "Postcode", "Gender", "DOB", "Ethnicity", "LeadLEA",
+            "EducatedLEA", "TransferredToLACode", "LEACodeAtYear11", "UniqueLearnerNo", "UniquePupilNumber",
+            "GuaranteeStatusIndicator", "PreviousYPIDIdentifier")
+ACTIVITY = ("ActivityCode", "StartDate", "DateAscertained", "DateVerified", "ReviewDate", "DueToLapseDate",
+            "CurrencyLapsed", "EstablishmentNumber", "EstablishmentName", "UKProviderReferenceNumber",
+            "NEETStartDate", "PredictedEndDate")
+_GUARANTEE = (("Year11", "GuaranteeStatusY11", "GuaranteeLEACodeY11"),
+              ("Year12", "GuaranteeStatusY12", "GuaranteeLEACodeY12"))
 
 
 def _add(parent: ET.Element, name: str, text: str = "") -> ET.Element:
@@ -73,37 +95,64 @@ def _add(parent: ET.Element, name: str, text: str = "") -> ET.Element:
     return el
 
 
-def to_xml(records: list[Record], la: str, period_end: date, sent: date) -> bytes:
-    root = ET.Element("NCCIS")
+def _header(root: ET.Element, database: str, la: str, period_end: date, sent: date) -> None:
     head = _add(root, "FileHeader")
-    _add(_add(head, "Databases"), "DatabaseID", f"ONWARD-{la}")
+    _add(_add(head, "Databases"), "DatabaseID", database)
     _add(_add(head, "SourceLEAs"), "LEACode", la)
     for name, value in (("DateOfSend", sent.isoformat()), ("PeriodEnd", period_end.isoformat()),
-                        ("SupplierName", SUPPLIER), ("SupplierXMLVersion", VERSION), ("XMLSchemaVersion", VERSION)):
+                        ("SupplierName", SUPPLIER), ("SupplierXMLVersion", VERSION),
+                        ("XMLSchemaVersion", SCHEMA_VERSION)):
         _add(head, name, value)
+
+
+def _young_person(root: ET.Element, r: Record) -> None:
+    yp = _add(root, "YoungPersonsRecord")
+    personal = _add(yp, "PersonalDetails")
+    for name in PERSONAL:
+        _add(personal, name, r.fields[name])
+    guarantee = _add(yp, "SeptemberGuarantee")
+    for year, status, la in _GUARANTEE:
+        node = _add(guarantee, year)
+        _add(node, "GuaranteeStatus", r.fields[status])
+        _add(node, "LEACode", r.fields[la])
+    need = _add(yp, "LevelOfNeed")
+    for name in ("LevelOfNeedCode", "SENDFlag", "SENSupportFlag"):
+        _add(need, name, r.fields[name])
+    chars = _add(need, "Characteristics")
+    for code in r.characteristics:
+        _add(chars, "CharacteristicCode", code)
+    cohort = _add(_add(yp, "Activities"), "Cohort")
+    for name in ACTIVITY:
+        _add(cohort, name, r.fields[name])
+    _add(_add(yp, "IntendedDestination"), "IntendedDestinationYr11", r.fields["IntendedDestinationYr11"])
+
+
+def to_xml(records: list[Record], *, database: str, la: str, period_end: date, sent: date) -> bytes:
+    """The return as suppliers' files lay it out, DOCTYPE line included."""
+    root = ET.Element("NCCIS")
+    _header(root, database, la, period_end, sent)
     for r in records:
-        yp = _add(root, "YoungPersonsRecord")
-        personal = _add(yp, "PersonalDetails")
-        for name in _PERSONAL:
-            _add(personal, name, r.fields[name])
-        need = _add(yp, "LevelOfNeed")
-        for name in ("LevelOfNeedCode", "SENDFlag", "SENSupportFlag"):
-            _add(need, name, r.fields[name])
-        chars = _add(need, "Characteristics")
-        for code in r.characteristics:
-            _add(chars, "CharacteristicCode", code)
-        cohort = _add(_add(yp, "Activities"), "Cohort")
-        for name in _ACTIVITY:
-            _add(cohort, name, r.fields[name])
-        _add(_add(yp, "IntendedDestination"), "IntendedDestinationYr11", r.fields["IntendedDestinationYr11"])
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        _young_person(root, r)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{DOCTYPE}\n{body}\n'.encode()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: str) -> str:
+    """A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is prefixed with a quote."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+CSV_COLUMNS = (*PERSONAL, "LevelOfNeedCode", "SENDFlag", "SENSupportFlag", "CharacteristicCodes", *ACTIVITY)
 
 
 def to_csv(records: list[Record]) -> str:
     out = io.StringIO()
-    columns = (*_PERSONAL, "LevelOfNeedCode", "SENDFlag", "SENSupportFlag", "CharacteristicCodes", *_ACTIVITY)
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for r in records:
-        writer.writerow({**r.fields, "CharacteristicCodes": ";".join(r.characteristics)})
+        row = {**r.fields, "CharacteristicCodes": ";".join(r.characteristics)}
+        writer.writerow({k: formula_safe(v) for k, v in row.items()})
     return out.getvalue()

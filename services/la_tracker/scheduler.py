@@ -11,7 +11,8 @@ from datetime import date
 import asyncpg
 
 from services.la_tracker import domain, store
-from services.la_tracker.handlers import (ACTIVE_REFERRAL, DEFAULT_CURRENCY_DAYS, Cause, apply_decision,
+from services.la_tracker import currency, store_nccis
+from services.la_tracker.handlers import (ACTIVE_REFERRAL, Cause, apply_decision,
                                          request_referral, young_person)
 
 
@@ -53,18 +54,30 @@ async def _confirmation_due(conn, job, today: date) -> str:
 
 
 async def _currency_lapse(conn, job, today: date) -> str:
-    """A recorded activity nobody has re-confirmed is no longer current: the person is not known."""
+    """A recorded activity nobody has re-confirmed is no longer current: the person counts as not known
+    and a case opens, but the activity is kept (the return flags it CurrencyLapsed = Y, domain.md 6)."""
     person = await store.get_young_person(conn, job["person_key"], for_update=True)
-    lapse = person["activity_code"] and person["activity_ascertained"] and domain.due_to_lapse(
-        person["activity_ascertained"], person["activity_code"], DEFAULT_CURRENCY_DAYS)
-    if not lapse or lapse > today:
+    la = person["responsible_la"]
+    lapse = person["activity_status"] == "confirmed" and person["activity_ascertained"] and currency.lapse_of(
+        person["activity_code"], verified=person["activity_ascertained"], start=person["activity_start"],
+        review=person["activity_review"], predicted_end=person["activity_predicted_end"],
+        rules=await store_nccis.currency_table(conn, la))
+    if not lapse:
         return "skipped_reconfirmed"
-    return await _not_known(conn, job, person, person["responsible_la"], today, "CurrencyLapsed")
+    if lapse > today:  # re-confirmed, or the LA lengthened the period: wake up on the new date
+        await store.schedule(conn, "currency_lapse", job["person_key"], None, lapse)
+        return "skipped_reconfirmed"
+    await store.set_person_fields(conn, job["person_key"], activity_status=domain.LAPSED)
+    return await _route_not_known(conn, job, person, la, today, "CurrencyLapsed")
 
 
 async def _not_known(conn, job, person, la: str, today: date, cause_type: str) -> str:
-    await store.set_activity(conn, job["person_key"], "810", "lapsed", today)
-    decision = domain.route(young_person(person["facts"], "810", "lapsed"), await store.policy_for(conn, la), today)
+    await store.set_activity(conn, job["person_key"], "810", domain.LAPSED, today)
+    return await _route_not_known(conn, job, person, la, today, cause_type)
+
+
+async def _route_not_known(conn, job, person, la: str, today: date, cause_type: str) -> str:
+    decision = domain.route(young_person(person["facts"], "810", domain.LAPSED), await store.policy_for(conn, la), today)
     await apply_decision(conn, Cause(cause_type), job["person_key"], la, decision, today=today)
     return f"not_known_{decision.reason}"
 

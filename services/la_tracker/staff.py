@@ -7,7 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from onward.auth import Principal
-from services.la_tracker import domain, store
+from services.la_tracker import activity_rules, domain, store, store_nccis
 from services.la_tracker.handlers import (ACTIVE_REFERRAL, Cause, apply_decision, record_activity, request_referral,
                                          transition, withdraw_referral, young_person)
 
@@ -23,11 +23,21 @@ async def record_contact(conn: asyncpg.Connection, case, who: Principal, method:
 
 
 async def set_activity(conn: asyncpg.Connection, case, who: Principal, code: str, start: date | None,
-                       review: date | None, today: date) -> None:
+                       review: date | None, today: date, predicted_end: date | None = None,
+                       characteristic: str | None = None) -> None:
+    """Staff record an activity with the dates the NCCIS return needs (activity_rules says which)."""
+    person = await store.get_young_person(conn, case["person_key"], for_update=True)
+    activity_rules.check(code, start=start, review=review, predicted_end=predicted_end,
+                         characteristic=characteristic, facts=person["facts"])
+    if characteristic and characteristic not in person["facts"]["characteristics"]:
+        facts = {**person["facts"], "characteristics": [*person["facts"]["characteristics"], characteristic]}
+        await store.set_person_fields(conn, case["person_key"], facts=facts)
     await store.add_timeline(conn, case["case_id"], "activity_set", who.sub, {
-        "activity_code": code, "start_date": start and start.isoformat(), "review_date": review and review.isoformat()})
+        "activity_code": code, "start_date": start and start.isoformat(), "review_date": review and review.isoformat(),
+        "predicted_end_date": predicted_end and predicted_end.isoformat(), "characteristic": characteristic})
     await record_activity(conn, Cause("StaffSetActivity"), case["person_key"], code, "confirmed", today=today,
                           start=start, review=review)
+    await store_nccis.set_predicted_end(conn, case["person_key"], predicted_end)
 
 
 async def record_consent(conn: asyncpg.Connection, case, who: Principal, share: bool, source: str, today: date) -> None:

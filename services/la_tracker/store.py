@@ -13,8 +13,10 @@ CASE_COLUMNS = ("case_id, person_key, leaver_id, responsible_la, status, reason,
 
 async def policy_for(conn: asyncpg.Connection, la: str) -> Policy:
     row = await conn.fetchrow(
-        "select referral_delay_days, confirmation_due_days, consent_required from la_policies where la = $1", la)
-    return Policy(**dict(row)) if row else Policy()
+        "select p.referral_delay_days, p.confirmation_due_days, p.consent_required, s.confirmation_due"
+        " from (select $1::text la) x left join la_policies p on p.la = x.la"
+        " left join la_nccis_settings s on s.la = x.la", la)
+    return Policy(**{k: v for k, v in row.items() if v is not None})
 
 
 async def upsert_young_person(conn: asyncpg.Connection, *, person_key: str, leaver_id: UUID | None,

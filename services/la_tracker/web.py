@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from onward import web
 from onward.audit import record_read
-from services.la_tracker import api, api_admin, domain
+from services.la_tracker import api, api_admin, api_nccis, domain
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn, ReviewDecision
 
 SITE = web.Site(service="la_tracker", service_name="LA leaver tracking", roles=("la_staff", "admin"),
@@ -107,7 +107,8 @@ async def case_page(request: Request, case_id: UUID) -> Response:
 
 FORMS = {
     "contact": ("case_contact.html", "Record a contact", ContactIn, ("method", "outcome", "note")),
-    "activity": ("case_activity.html", "Record their activity", ActivityIn, ("activity_code", "start_date", "review_date")),
+    "activity": ("case_activity.html", "Record their activity", ActivityIn,
+                 ("activity_code", "start_date", "review_date", "predicted_end_date", "characteristic")),
     "consent": ("case_consent.html", "Record consent to share with the National Careers Service", ConsentIn,
                 ("share_with_ncs", "source")),
     "referral": ("case_refer.html", "Refer to the National Careers Service", None, ()),
@@ -198,7 +199,7 @@ async def export_file(request: Request, fmt: str, period_end: str | None = None,
     except ValueError:
         return web.render(request, "exports.html", status_code=422, title="NCCIS return", la=user.la,
                           period_end=period_end, errors={"period_end": "Enter the period end as a real date"})
-    handler = api_admin.nccis_xml if fmt == "xml" else api_admin.nccis_csv
+    handler = api_nccis.nccis_xml if fmt == "xml" else api_nccis.nccis_csv
     return await handler(request, end, user, la)
 
 

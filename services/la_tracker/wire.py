@@ -25,6 +25,9 @@ class ActivityIn(Body):
     activity_code: Annotated[str, AfterValidator(nccis.validate_activity_code)]
     start_date: date | None = None
     review_date: date | None = None
+    predicted_end_date: date | None = None
+    # 620/630/650 need their supporting characteristic (140/120/180): given here or already recorded.
+    characteristic: Annotated[str, AfterValidator(nccis.validate_characteristic_code)] | None = None
 
 
 class ConsentIn(Body):

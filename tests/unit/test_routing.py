@@ -51,9 +51,32 @@ def test_la_that_does_not_require_consent_refers_without_it():
     assert d.refer and d.status == "referred_to_ncs"
 
 
-def test_intended_destination_is_due_for_confirmation_after_the_la_period():
+def test_intended_destination_is_due_for_confirmation_by_1_november_of_the_leaving_year():
     d = route(person(activity_code="310", activity_status="intended"), Policy(confirmation_due_days=45), TODAY)
-    assert d.due_on == date(2026, 9, 3)
+    assert d.due_on == date(2026, 11, 1)
+    d = route(person(activity_code="310", activity_status="intended"), Policy(confirmation_due="10-15"), TODAY)
+    assert d.due_on == date(2026, 10, 15)
+
+
+def test_intended_destination_reported_after_the_la_date_gets_the_la_period():
+    d = route(person(activity_code="310", activity_status="intended"), Policy(confirmation_due_days=45),
+              date(2026, 11, 20))
+    assert d.due_on == date(2027, 1, 4)
+
+
+@pytest.mark.parametrize("code", ["615", "616"])
+def test_start_date_agreed_is_not_referred_while_the_start_is_ahead(code):
+    ahead = route(person(activity_code=code, activity_status="confirmed", activity_start=date(2026, 9, 7)),
+                  Policy(), TODAY)
+    assert (ahead.status, ahead.reason, ahead.refer_on) == ("neet", "start_date_agreed", date(2026, 9, 7))
+    passed = route(person(activity_code=code, activity_status="confirmed", activity_start=date(2026, 7, 1)),
+                   Policy(), TODAY)
+    assert (passed.status, passed.refer_on) == ("referred_to_ncs", TODAY)
+
+
+def test_lapsed_activity_routes_as_not_known():
+    d = route(person(activity_code="330", activity_status="lapsed"), Policy(), TODAY)
+    assert (d.open_case, d.status, d.reason) == (True, "referred_to_ncs", "activity_810")
 
 
 @pytest.mark.parametrize("born, left, age", [
