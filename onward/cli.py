@@ -46,7 +46,12 @@ def serve(service: str, process: str, port: int = typer.Option(None),
     """Run one process of a service in the foreground: api, worker or relay."""
     from onward.processes import serve as run
 
-    run(service, process, Settings(), port, host)
+    settings = Settings()
+    try:
+        settings.check_bind(host)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    run(service, process, settings, port, host)
 
 
 @app.command()

@@ -19,6 +19,9 @@ router = APIRouter(prefix="/v1")
 RETURN_FIELDS = ("given_name", "family_name", "date_of_birth", "address_lines", "home_postcode", "upn", "uln",
                  "send", "characteristics", "activity")
 la_staff = require("la_staff", "admin")
+# A return's period end is a date of this century (year 1 would overflow the return's date arithmetic).
+PERIOD_ENDS = (date(2000, 1, 1), date(2099, 12, 31))
+PeriodEnd = Annotated[date, Query(ge=PERIOD_ENDS[0], le=PERIOD_ENDS[1])]
 
 
 def _la_of(who: Principal, la: str | None) -> str:
@@ -95,7 +98,7 @@ async def _return_records(request: Request, who: Principal, la: str | None, peri
 
 
 @router.get("/exports/nccis.xml")
-async def nccis_xml(request: Request, period_end: date, who: Principal = Depends(la_staff),
+async def nccis_xml(request: Request, period_end: PeriodEnd, who: Principal = Depends(la_staff),
                     la: str | None = None) -> Response:
     chosen, records = await _return_records(request, who, la, period_end)
     body = nccis_return.to_xml(records, chosen, period_end, request.app.state.clock())
@@ -104,7 +107,7 @@ async def nccis_xml(request: Request, period_end: date, who: Principal = Depends
 
 
 @router.get("/exports/nccis.csv")
-async def nccis_csv(request: Request, period_end: date, who: Principal = Depends(la_staff),
+async def nccis_csv(request: Request, period_end: PeriodEnd, who: Principal = Depends(la_staff),
                     la: str | None = None) -> Response:
     chosen, records = await _return_records(request, who, la, period_end)
     return Response(nccis_return.to_csv(records), media_type="text/csv", headers={
