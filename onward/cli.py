@@ -75,12 +75,13 @@ def schemas() -> None:
 
 
 def _stack():
+    from onward.db import service_url
     from onward.processes import SERVICES
-    from onward.db import with_database
     from onward.stack import Stack
 
     s = Settings()
-    return Stack(Path(s.run_dir).resolve(), {n: with_database(_pg_url(), v.database()) for n, v in SERVICES.items()},
+    # Each service connects as its own role (onward/db.py), never as the administrator of ONWARD_PG_URL.
+    return Stack(Path(s.run_dir).resolve(), {n: service_url(_pg_url(), v.database()) for n, v in SERVICES.items()},
                  s.kafka_bootstrap_servers, worker_replicas=s.worker_replicas)
 
 
