@@ -5,7 +5,9 @@ VENV := .venv
 RUN := $(CURDIR)/.run
 KAFKA_PORT ?= 9092
 PG_PORT ?= 5544
-STACK_ENV := ONWARD_PG_URL=postgresql://postgres@127.0.0.1:$(PG_PORT)/postgres \
+# The superuser's password is made by deploy/local/postgres.sh (SCRAM authentication); the services
+# connect as their own roles, which `onward prepare` creates.
+STACK_ENV := ONWARD_PG_URL=postgresql://postgres:$$(cat $(RUN)/postgres/password 2>/dev/null)@127.0.0.1:$(PG_PORT)/postgres \
              KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(KAFKA_PORT) ONWARD_RUN_DIR=$(RUN)
 
 BENCH_LEAVERS ?= 100000

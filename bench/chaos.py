@@ -26,6 +26,7 @@ import httpx
 from bench.run import expected
 from onward.auth import issue_token
 from onward.cohort import cohort
+from onward.db import local_server_url
 from onward.kafka_admin import consumer_lag
 from onward.person_key import person_key
 from onward.processes import prepare
@@ -167,7 +168,7 @@ async def main(args) -> dict:
     shutil.rmtree(RUN / "kafka", ignore_errors=True)
     script("postgres.sh", "start", str(RUN / "postgres"), str(PG_PORT))
     script("kafka.sh", "start", str(RUN / "kafka"), str(KAFKA_PORT))
-    pg, kafka = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres", f"127.0.0.1:{KAFKA_PORT}"
+    pg, kafka = local_server_url(RUN / "postgres", PG_PORT), f"127.0.0.1:{KAFKA_PORT}"
     prefix = f"chaos{int(time.time())}"
     urls = await prepare(pg, kafka, settings.topic_partitions, prefix=prefix)
     stack = Stack(RUN / "stack", urls, kafka, ports=PORTS, env={"ONWARD_LOG_LEVEL": "WARNING"})

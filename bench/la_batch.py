@@ -12,11 +12,12 @@ import sys
 import time
 import uuid
 from datetime import date
+from pathlib import Path
 
 import asyncpg
 
 from onward.cohort import cohort
-from onward.db import drop_database, ensure_database, migrate
+from onward.db import drop_database, ensure_database, local_server_url, migrate
 from onward.person_key import person_key
 from onward.processes import SERVICES
 from onward.settings import Settings
@@ -26,7 +27,8 @@ from services.school_exit.wire import LeaverIn
 
 
 async def main(n: int) -> None:
-    pg = os.environ.get("ONWARD_PG_URL", "postgresql://postgres@127.0.0.1:5544/postgres")
+    pg = os.environ.get("ONWARD_PG_URL") or local_server_url(Path(__file__).resolve().parent.parent / ".run" / "postgres",
+                                                              5544)
     name = f"labatch{uuid.uuid4().hex[:6]}"
     url = await ensure_database(pg, name)
     await migrate(url, SERVICES["la_tracker"].migrations)

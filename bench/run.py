@@ -29,7 +29,7 @@ from hdrh.histogram import HdrHistogram
 
 from onward.auth import issue_token
 from onward.cohort import cohort
-from onward.db import drop_database
+from onward.db import drop_service_database, local_server_url
 from onward.person_key import person_key
 from onward.processes import SERVICES, prepare
 from onward.settings import Settings
@@ -230,7 +230,7 @@ def processes(stack: Stack) -> dict[str, int]:
 
 async def main(args) -> dict:
     settings = Settings()
-    pg = os.environ.get("ONWARD_PG_URL", "postgresql://postgres@127.0.0.1:5544/postgres")
+    pg = os.environ.get("ONWARD_PG_URL") or local_server_url(ROOT / ".run" / "postgres", 5544)
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     urls = await prepare(pg, settings.kafka_bootstrap_servers, settings.topic_partitions, prefix=prefix)
     stack = Stack(ROOT / ".run" / "bench", urls, settings.kafka_bootstrap_servers, ports=PORTS,
@@ -269,7 +269,7 @@ async def main(args) -> dict:
             print(f"kept databases {prefix}_*", file=sys.stderr)
         else:
             for spec in SERVICES.values():
-                await drop_database(pg, spec.database(prefix))
+                await drop_service_database(pg, spec.database(prefix))
     e2e = args.leavers / e2e_s
     return {
         "date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores", "leavers": args.leavers,

@@ -46,7 +46,12 @@ def serve(service: str, process: str, port: int = typer.Option(None),
     """Run one process of a service in the foreground: api, worker or relay."""
     from onward.processes import serve as run
 
-    run(service, process, Settings(), port, host)
+    settings = Settings()
+    try:
+        settings.check_bind(host)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    run(service, process, settings, port, host)
 
 
 @app.command()
@@ -70,12 +75,13 @@ def schemas() -> None:
 
 
 def _stack():
+    from onward.db import service_url
     from onward.processes import SERVICES
-    from onward.db import with_database
     from onward.stack import Stack
 
     s = Settings()
-    return Stack(Path(s.run_dir).resolve(), {n: with_database(_pg_url(), v.database()) for n, v in SERVICES.items()},
+    # Each service connects as its own role (onward/db.py), never as the administrator of ONWARD_PG_URL.
+    return Stack(Path(s.run_dir).resolve(), {n: service_url(_pg_url(), v.database()) for n, v in SERVICES.items()},
                  s.kafka_bootstrap_servers, worker_replicas=s.worker_replicas)
 
 

@@ -1,9 +1,11 @@
 """asyncpg pools and plain-SQL migrations (numbered files, applied once, under an advisory lock)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -50,6 +52,70 @@ async def insert_rows(conn: asyncpg.Connection, table: str, columns: dict[str, s
 def with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + database))
+
+
+def local_server_url(pg_dir: Path, port: int) -> str:
+    """The superuser URL of a cluster started by deploy/local/postgres.sh (its password is in the
+    cluster directory's `password` file)."""
+    password = (Path(pg_dir) / "password").read_text().strip()
+    return f"postgresql://postgres:{quote(password, safe='')}@127.0.0.1:{port}/postgres"
+
+
+def service_url(server_url: str, database: str) -> str:
+    """The URL a service uses: its own role (named like its database), whose password is derived from
+    the administrator's, so `prepare` and the processes it starts agree without storing it."""
+    parts = urlsplit(server_url)
+    password = hmac.new((parts.password or "").encode(), f"onward-role:{database}".encode(), hashlib.sha256).hexdigest()
+    host = parts.hostname if ":" not in (parts.hostname or "") else f"[{parts.hostname}]"
+    netloc = f"{quote(database, safe='')}:{password}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc, path="/" + database))
+
+
+async def ensure_service_database(server_url: str, database: str) -> str:
+    """Least privilege: a login role named like the database (not a superuser, no CREATEDB or
+    CREATEROLE), owning the database and everything in it; no other role may connect to it.
+    Databases made before this (owned by the administrator) are handed over. Returns the role's URL."""
+    url = service_url(server_url, database)
+    password = urlsplit(url).password
+    conn = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        async with conn.transaction():
+            await conn.execute("select pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            exists = await conn.fetchval("select 1 from pg_roles where rolname = $1", database)
+            verb = "alter" if exists else "create"
+            await conn.execute(f"{verb} role \"{database}\" login nosuperuser nocreatedb nocreaterole"
+                               f" password '{password}'")
+        await ensure_database(server_url, database)
+        await conn.execute(f'alter database "{database}" owner to "{database}"')
+        await conn.execute(f'revoke all on database "{database}" from public')
+    finally:
+        await conn.close()
+    await _hand_over(with_database(server_url, database), database)
+    return url
+
+
+async def _hand_over(admin_db_url: str, role: str) -> None:
+    """Tables and functions another role made in the database (an older `prepare`) go to `role`."""
+    conn = await asyncpg.connect(admin_db_url)
+    try:
+        await conn.execute(f"""do $$ declare r record; begin
+            for r in select format('alter table %I.%I owner to %I', schemaname, tablename, '{role}') s
+                     from pg_tables where schemaname = 'public' and tableowner <> '{role}' loop execute r.s; end loop;
+            for r in select format('alter function %s owner to %I', p.oid::regprocedure, '{role}') s
+                     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                     where n.nspname = 'public' and pg_get_userbyid(p.proowner) <> '{role}' loop execute r.s; end loop;
+            end $$""")
+    finally:
+        await conn.close()
+
+
+async def drop_service_database(server_url: str, database: str) -> None:
+    await drop_database(server_url, database)
+    conn = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        await conn.execute(f'drop role if exists "{database}"')
+    finally:
+        await conn.close()
 
 
 async def ensure_database(server_url: str, database: str) -> str:

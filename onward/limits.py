@@ -78,14 +78,10 @@ def client_of(request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than {limit} bytes")
-
-
 class BodySizeLimit:
     """ASGI middleware: refuse a body over the limit by its Content-Length, or once its streamed bytes
-    pass the limit (the endpoint sees a 413 instead of the rest of the body)."""
+    pass the limit. Then this middleware answers 413 itself, and the endpoint sees the client gone (an
+    exception raised from `receive` would reach it wrapped by task groups, as a 400 or a 500)."""
 
     def __init__(self, app: ASGIApp, json_bytes: int, upload_bytes: int) -> None:
         self.app, self.json_bytes, self.upload_bytes = app, json_bytes, upload_bytes
@@ -99,18 +95,29 @@ class BodySizeLimit:
         length = headers.get(b"content-length", b"")
         if length.isdigit() and int(length) > limit:
             return await _refuse(send, limit)
-        received = 0
+        received, started, refused = 0, False, False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
+                if received > limit and not started:
+                    refused = True
+                    await _refuse(send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 has been sent; whatever the endpoint answers to the 'disconnect' is dropped
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counted, guarded_send)
 
 
 async def _refuse(send: Send, limit: int) -> None:

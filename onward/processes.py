@@ -116,13 +116,14 @@ async def run_relay(settings: Settings) -> None:
 
 
 async def prepare(server_url: str, bootstrap: str, partitions: int, prefix: str = "onward", replication: int = 1) -> dict[str, str]:
-    """Create each service's database, apply migrations and create topics; return the database URLs."""
-    from onward.db import ensure_database, migrate
+    """Create each service's role and database (the role owns it), apply migrations as that role and
+    create topics; return the URLs the services connect with (their own roles, not `server_url`'s)."""
+    from onward.db import ensure_service_database, migrate
     from onward.kafka_admin import ensure_topics
 
     urls = {}
     for spec in SERVICES.values():
-        urls[spec.name] = await ensure_database(server_url, spec.database(prefix))
+        urls[spec.name] = await ensure_service_database(server_url, spec.database(prefix))
         await migrate(urls[spec.name], spec.migrations)
     await ensure_topics(bootstrap, partitions, replication=replication)
     return urls

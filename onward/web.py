@@ -295,11 +295,13 @@ def install(app: FastAPI, site: Site) -> None:
         if not _is_page(request):
             return json_http_error(request, exc)
         titles = {403: "You cannot see this page", 404: "Page not found", 405: "Page not found",
-                  409: "That could not be done"}
+                  409: "That could not be done", 429: "Too many attempts"}
         detail = exc.detail if isinstance(exc.detail, str) else ""
-        return render(request, "error.html", status_code=exc.status_code,
+        page = render(request, "error.html", status_code=exc.status_code,
                       title=titles.get(exc.status_code, "Sorry, there is a problem"), detail=detail,
                       status=exc.status_code)
+        page.headers.update(exc.headers or {})  # e.g. Retry-After on a 429
+        return page
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:

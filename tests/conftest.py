@@ -20,15 +20,16 @@ def infra():
 
 @pytest.fixture(scope="session")
 async def databases(infra):
-    """One fresh database per service for this test session (random prefix), dropped afterwards."""
-    from onward.db import drop_database
+    """One fresh database per service for this test session (random prefix), each owned by the service's
+    own role (the URLs connect as it), dropped with the role afterwards."""
+    from onward.db import drop_service_database
     from onward.processes import SERVICES, prepare
 
     prefix = f"t{uuid.uuid4().hex[:8]}"
     urls = await prepare(infra.pg_server, infra.kafka, partitions=3, prefix=prefix)
     yield urls
     for spec in SERVICES.values():
-        await drop_database(infra.pg_server, spec.database(prefix))
+        await drop_service_database(infra.pg_server, spec.database(prefix))
 
 
 @pytest.fixture(scope="session")

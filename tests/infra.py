@@ -12,6 +12,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from onward.db import local_server_url
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_RUN = ROOT / ".run" / "test"
 # A second checkout (a git worktree) can run its suite beside this one: ONWARD_TEST_PORT_OFFSET shifts
@@ -67,7 +69,7 @@ def _local() -> Infra:
     shutil.rmtree(kafka_dir, ignore_errors=True)  # a fresh cluster per session
     _script("postgres.sh", "start", str(pg_dir), str(PG_PORT))
     _script("kafka.sh", "start", str(kafka_dir), str(KAFKA_PORT))
-    infra = Infra(f"127.0.0.1:{KAFKA_PORT}", f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres", "local")
+    infra = Infra(f"127.0.0.1:{KAFKA_PORT}", local_server_url(pg_dir, PG_PORT), "local")
     infra._stops += [lambda: _script("postgres.sh", "stop", str(pg_dir)),
                      lambda: _script("kafka.sh", "stop", str(kafka_dir))]
     return infra

@@ -2,6 +2,9 @@
 # PostgreSQL from Debian's package, in a cluster directory of the project's own, loopback only.
 # usage: postgres.sh install | start <run-dir> <port> | stop <run-dir>
 # initdb/pg_ctl refuse to run as root, so as root they run as the package's `postgres` user.
+# Authentication is SCRAM (no `trust`): the superuser's random password is in <run-dir>/password
+# (mode 600), read by `make` and the tests (onward.db.local_server_url); each service connects as
+# its own role, which `onward prepare` creates (onward/db.py).
 set -euo pipefail
 
 pg_bin() {
@@ -26,9 +29,12 @@ start() {
   install; bin=$(pg_bin)
   mkdir -p "$dir"
   [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+  [ -s "$dir/password" ] || new_password "$dir/password"
   if [ ! -f "$dir/data/PG_VERSION" ]; then
-    as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
-      || { cat "$dir/initdb.log" >&2; exit 1; }
+    local pwfile; pwfile=$(mktemp); cp "$dir/password" "$pwfile"; chmod 644 "$pwfile"
+    as_owner "$bin/initdb" -D "$dir/data" -A scram-sha-256 --pwfile="$pwfile" -U postgres -E UTF8 --locale=C.UTF-8 \
+      >"$dir/initdb.log" 2>&1 || { rm -f "$pwfile"; cat "$dir/initdb.log" >&2; exit 1; }
+    rm -f "$pwfile"
   fi
   if as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     echo "postgres.sh: already running on $port" >&2; return 0
@@ -38,7 +44,23 @@ start() {
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB ${PG_OPTS:-}" start >/dev/null \
     || { echo "postgres.sh: failed to start; last log lines:" >&2; tail -20 "$dir/postgres.log" >&2; exit 1; }
+  if grep -qE '^(local|host)[[:space:]].*trust[[:space:]]*$' "$dir/data/pg_hba.conf"; then
+    to_scram "$dir" "$port" "$bin"
+  fi
   echo "postgres.sh: ready on 127.0.0.1:$port" >&2
+}
+
+new_password() {  # letters and digits only, so that it sits in a URL as it is
+  ( umask 077; head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$1" )
+}
+
+to_scram() {  # a cluster made before SCRAM (initdb -A trust): set the password, then require it
+  local dir=$1 port=$2 bin=$3
+  as_owner "$bin/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 \
+    -c "alter role postgres password '$(cat "$dir/password")'" >/dev/null
+  as_owner sed -i -E 's/^((local|host)[[:space:]].*)trust[[:space:]]*$/\1scram-sha-256/' "$dir/data/pg_hba.conf"
+  as_owner "$bin/pg_ctl" -D "$dir/data" reload >/dev/null
+  echo "postgres.sh: switched $dir to SCRAM password authentication" >&2
 }
 
 stop() {

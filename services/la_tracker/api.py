@@ -59,6 +59,9 @@ async def list_cases(request: Request, who: Principal = Depends(la_staff),
     async with request.app.state.pool.acquire() as conn:
         result = await page(conn, f"select {store.CASE_COLUMNS}", "from cases", where,
                             order_by(sort, CASE_SORTS, "priority", "case_id"), page_no, page_size)
+        if q:  # a name search discloses which names exist: audited like a read
+            await record_read(conn, who, "case", [r["case_id"] for r in result["items"]], ("family_name",),
+                              action="search")
         counts = await conn.fetch(f"select status, count(*) from cases{_scope_sql(who)} group by status",
                                   *([who.la] if who.role == "la_staff" else []))
     result["items"] = [_json(r) for r in result["items"]]

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import AfterValidator, Field
 
@@ -24,6 +24,9 @@ la_staff = require("la_staff", "admin")
 # The personal data a monthly return carries, as the audit records it.
 RETURN_FIELDS = ("given_name", "family_name", "date_of_birth", "address_lines", "home_postcode", "upn", "uln",
                  "gender", "ethnicity", "send", "characteristics", "activity")
+# A return's period end is a date of this century (year 1 would overflow the return's date arithmetic).
+PERIOD_ENDS = (date(2000, 1, 1), date(2099, 12, 31))
+PeriodEnd = Annotated[date, Query(ge=PERIOD_ENDS[0], le=PERIOD_ENDS[1])]
 MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
 
 
@@ -53,7 +56,7 @@ def _attachment(ret, ext: str) -> dict:
 
 
 @router.get("/exports/nccis.xml")
-async def nccis_xml(request: Request, period_end: date, who: Principal = Depends(la_staff),
+async def nccis_xml(request: Request, period_end: PeriodEnd, who: Principal = Depends(la_staff),
                     la: str | None = None) -> Response:
     """The LA's monthly return as at `period_end` (the same file whenever it is produced, bar DateOfSend)."""
     ret = await build_return(request, who, la, period_end, "nccis_return")
@@ -61,7 +64,7 @@ async def nccis_xml(request: Request, period_end: date, who: Principal = Depends
 
 
 @router.get("/exports/nccis.csv")
-async def nccis_csv(request: Request, period_end: date, who: Principal = Depends(la_staff),
+async def nccis_csv(request: Request, period_end: PeriodEnd, who: Principal = Depends(la_staff),
                     la: str | None = None) -> Response:
     """The same return as CSV; a cell a spreadsheet would run as a formula starts with a quote."""
     ret = await build_return(request, who, la, period_end, "nccis_return")
@@ -69,7 +72,7 @@ async def nccis_csv(request: Request, period_end: date, who: Principal = Depends
 
 
 @router.get("/exports/nccis/check")
-async def nccis_check(request: Request, period_end: date, who: Principal = Depends(la_staff),
+async def nccis_check(request: Request, period_end: PeriodEnd, who: Principal = Depends(la_staff),
                       la: str | None = None) -> dict:
     """The MIR error rules run on the return for the period: counts per priority, then each breach."""
     ret = await build_return(request, who, la, period_end, "nccis_check")

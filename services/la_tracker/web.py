@@ -196,6 +196,8 @@ async def export_file(request: Request, fmt: str, period_end: str | None = None,
         raise HTTPException(404, "page not found")
     try:
         end = date.fromisoformat(period_end or "")
+        if not api_nccis.PERIOD_ENDS[0] <= end <= api_nccis.PERIOD_ENDS[1]:
+            raise ValueError(period_end)
     except ValueError:
         return web.render(request, "exports.html", status_code=422, title="NCCIS return", la=user.la,
                           period_end=period_end, errors={"period_end": "Enter the period end as a real date"})

@@ -8,13 +8,18 @@ from onward.stack import Stack
 from tests.infra import PORT_OFFSET, TEST_RUN
 
 PORTS = {"school_exit": 18001 + PORT_OFFSET, "la_tracker": 18002 + PORT_OFFSET, "ncs_referral": 18003 + PORT_OFFSET}
+# Every e2e test calls from 127.0.0.1, many of them signing in, exporting or sending bad tokens on purpose:
+# the shared stack lifts the rate limits (tests/e2e/test_security_hardening.py checks them on its own app).
+UNTHROTTLED = {name: "1000000" for name in (
+    "ONWARD_RATE_SIGN_IN_PER_CLIENT", "ONWARD_RATE_SIGN_IN_PER_ACCOUNT", "ONWARD_RATE_FAILED_TOKENS_PER_CLIENT",
+    "ONWARD_RATE_EXPORTS_PER_CLIENT", "ONWARD_RATE_EXPORTS_PER_ACCOUNT")}
 
 
 @pytest.fixture(scope="session")
 def stack(infra, databases):
     # Two replicas of every stream worker: all e2e tests run with partitions shared in each group.
     st = Stack(TEST_RUN / "stack", databases, infra.kafka, ports=PORTS, worker_replicas=2,
-               env={"ONWARD_LOG_LEVEL": "INFO", "ONWARD_SWEEP_INTERVAL_SECONDS": "1"})
+               env={"ONWARD_LOG_LEVEL": "INFO", "ONWARD_SWEEP_INTERVAL_SECONDS": "1", **UNTHROTTLED})
     st.down()  # processes left by an interrupted session
     try:
         st.up(timeout=120)
