@@ -13,13 +13,26 @@ STACK_ENV := ONWARD_PG_URL=postgresql://postgres:$$(cat $(RUN)/postgres/password
 BENCH_LEAVERS ?= 100000
 CHAOS_LEAVERS ?= 50000
 
-.PHONY: install infra up down demo test test-unit screenshots bench chaos clean
+.PHONY: install lock infra up down demo test test-unit screenshots bench chaos clean
 
-$(VENV)/.installed: pyproject.toml
+# Every Python dependency comes from a lock file with hashes (requirements/, written by `make lock`),
+# installed with hash checking; then the project itself, without dependencies or an unpinned build env.
+$(VENV)/.installed: pyproject.toml requirements/build.txt requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q --require-hashes -r requirements/build.txt -r requirements/test.txt
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+             --custom-compile-command "make lock" -q
+## lock: re-resolve the hashed lock files (requirements/*.txt) for Python 3.11 to 3.13 after editing pyproject.toml
+lock:
+	$(VENV)/bin/pip install -q uv
+	$(UV_COMPILE) --extra test -o requirements/test.txt
+	$(UV_COMPILE) --extra otel -o requirements/runtime.txt
+	$(UV_COMPILE) --extra test --extra bench -o requirements/bench.txt
+	$(VENV)/bin/uv pip compile requirements/build.in --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" -q -o requirements/build.txt
 
 ## install: Python venv, Kafka jars (Maven Central), PostgreSQL (Debian), page assets (npm), chromium (Debian)
 install: $(VENV)/.installed
@@ -59,12 +72,12 @@ test-unit: install
 
 ## bench: Onward end to end beside a raw-Kafka baseline on the same broker (BENCH_LEAVERS, default 100000)
 bench: infra
-	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	$(VENV)/bin/pip install -q --require-hashes -r requirements/bench.txt
 	$(STACK_ENV) BENCH_LEAVERS=$(BENCH_LEAVERS) $(VENV)/bin/python -m bench.run
 
 ## chaos: kill -9 service processes, the broker and Postgres under load; check nothing is lost or duplicated
 chaos: install
-	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	$(VENV)/bin/pip install -q --require-hashes -r requirements/bench.txt
 	CHAOS_LEAVERS=$(CHAOS_LEAVERS) $(VENV)/bin/python -m bench.chaos
 
 clean: down

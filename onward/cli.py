@@ -66,6 +66,17 @@ def prepare() -> None:
 
 
 @app.command()
+def migrate(service: str) -> None:
+    """Apply one service's migrations to DATABASE_URL (its database exists): re-runnable, under an advisory
+    lock, and refused if an applied migration file was edited since (Kubernetes runs it as an init container)."""
+    from onward.db import migrate as run
+    from onward.processes import SERVICES
+
+    applied = asyncio.run(run(Settings().database_url, SERVICES[service].migrations))
+    typer.echo(f"{service}: applied {', '.join(applied) if applied else 'nothing (schema current)'}")
+
+
+@app.command()
 def schemas() -> None:
     """Write the JSON Schema of every topic and the AsyncAPI document (schemas/json, schemas/asyncapi.json)."""
     from schemas.contract import write

@@ -26,6 +26,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,
+    # A table or grant missing during a deploy (migration not yet applied, role not yet granted) is fixed
+    # by the operator, not by the event: retry it rather than dead-letter every event meanwhile.
+    asyncpg.exceptions.UndefinedTableError,
+    asyncpg.exceptions.InsufficientPrivilegeError,
 )
 
 

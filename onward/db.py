@@ -1,6 +1,7 @@
 """asyncpg pools and plain-SQL migrations (numbered files, applied once, under an advisory lock)."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -147,24 +148,78 @@ def _migration_files(service_dir: Path) -> list[tuple[str, Path]]:
     return files
 
 
+class MigrationChanged(RuntimeError):
+    """An applied migration's file differs from what was applied: refused (write a new migration instead)."""
+
+
+def _checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+_HISTORY = ("create table if not exists schema_migrations (name text primary key,"
+            " applied_at timestamptz not null default now());"
+            " alter table schema_migrations add column if not exists checksum text")
+
+
 async def migrate(url: str, service_migrations: Path) -> list[str]:
-    """Apply the shared plumbing migrations, then the service's own, each once; return what ran."""
+    """Apply the shared plumbing migrations, then the service's own, each once; return what ran.
+
+    Re-runnable: applied files are skipped. Each applied file's SHA-256 is kept; an applied file that was
+    edited since is refused (MigrationChanged) before anything runs. Rows from before checksums were
+    kept take the current file's checksum once."""
     conn = await asyncpg.connect(url)
     applied: list[str] = []
     try:
         await conn.execute("select pg_advisory_lock($1)", _MIGRATION_LOCK)
-        await conn.execute(
-            "create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())"
-        )
-        done = {r["name"] for r in await conn.fetch("select name from schema_migrations")}
-        for name, path in _migration_files(service_migrations):
+        await conn.execute(_HISTORY)
+        done = {r["name"]: r["checksum"] for r in await conn.fetch("select name, checksum from schema_migrations")}
+        files = _migration_files(service_migrations)
+        changed = [name for name, path in files if done.get(name) and done[name] != _checksum(path)]
+        if changed:
+            raise MigrationChanged(f"applied migrations were edited since: {', '.join(changed)}")
+        for name, path in files:
             if name in done:
+                if done[name] is None:
+                    await conn.execute("update schema_migrations set checksum = $2 where name = $1", name, _checksum(path))
                 continue
             async with conn.transaction():
                 await conn.execute(path.read_text())
-                await conn.execute("insert into schema_migrations (name) values ($1)", name)
+                await conn.execute("insert into schema_migrations (name, checksum) values ($1, $2)", name, _checksum(path))
             applied.append(name)
         await conn.execute("select pg_advisory_unlock($1)", _MIGRATION_LOCK)
     finally:
         await conn.close()
     return applied
+
+
+async def pending_migrations(url: str, service_migrations: Path) -> list[str]:
+    """Migrations of this code not (or not identically) applied to the database at `url`."""
+    conn = await asyncpg.connect(url)
+    try:
+        if not await conn.fetchval("select to_regclass('schema_migrations') is not null"):
+            return [name for name, _ in _migration_files(service_migrations)]
+        cols = await conn.fetchval("select count(*) from information_schema.columns"
+                                   " where table_name = 'schema_migrations' and column_name = 'checksum'")
+        rows = await conn.fetch("select name, " + ("checksum" if cols else "null as checksum") + " from schema_migrations")
+    finally:
+        await conn.close()
+    done = {r["name"]: r["checksum"] for r in rows}
+    return [name for name, path in _migration_files(service_migrations)
+            if name not in done or done[name] not in (None, _checksum(path))]
+
+
+async def wait_for_schema(url: str, service_migrations: Path, interval: float = 2.0) -> None:
+    """Return once the database has every migration of this code: a worker checks this before it joins
+    its consumer group, so a new version never consumes against an old schema (the prepare step migrates)."""
+    import logging
+
+    log = logging.getLogger(__name__)
+    while True:
+        try:
+            missing = await pending_migrations(url, service_migrations)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            missing = [f"database not reachable ({type(exc).__name__})"]
+        if not missing:
+            return
+        log.warning("schema not current; waiting for migrations", extra={"pending": missing})
+        await asyncio.sleep(interval)

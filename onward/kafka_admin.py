@@ -17,6 +17,16 @@ def _opts(options: dict | None) -> dict:
     return client_options() if options is None else options
 
 
+# Events carry personal data: Kafka keeps them 7 days (docs/operations.md, section 9), never the broker default.
+RETENTION_MS = 7 * 24 * 3600 * 1000
+
+
+def topic_config(replication: int) -> dict[str, str]:
+    """Settings of every topic: retention, and min.insync.replicas=2 with 3 replicas (acks=all survives a broker)."""
+    return {"retention.ms": str(RETENTION_MS), "cleanup.policy": "delete",
+            "min.insync.replicas": str(min(2, replication))}
+
+
 async def ensure_topics(bootstrap: str, partitions: int, topics: tuple[str, ...] = ALL_TOPICS,
                         replication: int = 1, options: dict | None = None) -> None:
     """Create missing topics (DLQs with one partition), and grow existing ones to `partitions`.
@@ -26,8 +36,8 @@ async def ensure_topics(bootstrap: str, partitions: int, topics: tuple[str, ...]
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(t, partitions if not t.endswith(".dlq") else 1, replication)
-                   for t in topics if t not in existing]
+        missing = [NewTopic(t, partitions if not t.endswith(".dlq") else 1, replication,
+                            topic_configs=topic_config(replication)) for t in topics if t not in existing]
         if missing:
             try:
                 await admin.create_topics(missing)
@@ -39,14 +49,24 @@ async def ensure_topics(bootstrap: str, partitions: int, topics: tuple[str, ...]
                     if not d.get("error_code") and len(d["partitions"]) < partitions}
             if grow:
                 await admin.create_partitions(grow)
-        # Metadata propagates asynchronously; wait until every topic is listed.
-        for _ in range(50):
-            if set(topics) <= set(await admin.list_topics()):
-                return
-            await asyncio.sleep(0.2)
-        raise RuntimeError("topics were not created in time")
+        await _until_visible(admin, topics, partitions)
     finally:
         await admin.close()
+
+
+async def _until_visible(admin: AIOKafkaAdminClient, topics: tuple[str, ...], partitions: int,
+                         timeout: float = 60) -> None:
+    """Metadata propagates asynchronously: wait until every topic is listed with all its partitions."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if set(topics) <= set(await admin.list_topics()):
+            described = await admin.describe_topics(list(topics))
+            if all(not d.get("error_code") and len(d["partitions"]) >= (1 if d["topic"].endswith(".dlq") else partitions)
+                   for d in described):
+                return
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError("topics were not created in time")
+        await asyncio.sleep(0.2)
 
 
 async def kafka_reachable(bootstrap: str, options: dict | None = None) -> bool:

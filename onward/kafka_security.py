@@ -56,19 +56,29 @@ def faust_credentials(settings: Settings):
         ssl_context=ssl_context(settings))
 
 
+READ, WRITE = ("Read", "Describe"), ("Write", "Describe")
+
+
+def acl_rules() -> dict[str, list[tuple[str, str, tuple[str, ...]]]]:
+    """Per principal (user name): the (resource type, name, operations) it is allowed, derived from the topic
+    registry. The one source of the kafka-acls commands and of Strimzi's KafkaUser resources (deploy/k8s)."""
+    out: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+    for service in SERVICES:
+        consumed = sorted(t for t, readers in CONSUMED_BY.items() if service in readers)
+        produced = sorted({t for t, writer in PRODUCED_BY.items() if writer == service} | {dlq_topic(t) for t in consumed})
+        out[principal(service)] = ([("topic", t, READ) for t in consumed] + [("group", f"onward-{service}", READ)]
+                                   + [("topic", t, WRITE) for t in produced])
+    out["onward-intake"] = [("topic", t, WRITE) for t in sorted(t for t, w in PRODUCED_BY.items() if w == "intake")]
+    return out
+
+
 def acl_arguments() -> list[list[str]]:
     """Arguments for kafka-acls (org.apache.kafka.tools.AclCommand), one `--add` per principal and right."""
     out: list[list[str]] = []
-    for service in SERVICES:
-        user = f"User:{principal(service)}"
-        consumed = sorted(t for t, readers in CONSUMED_BY.items() if service in readers)
-        produced = sorted({t for t, writer in PRODUCED_BY.items() if writer == service} | {dlq_topic(t) for t in consumed})
-        out.append(["--add", "--allow-principal", user, "--operation", "Read", "--operation", "Describe",
-                    *[a for t in consumed for a in ("--topic", t)],
-                    "--group", f"onward-{service}"])
-        out.append(["--add", "--allow-principal", user, "--operation", "Write", "--operation", "Describe",
-                    *[a for t in produced for a in ("--topic", t)]])
-    intake = sorted(t for t, writer in PRODUCED_BY.items() if writer == "intake")
-    out.append(["--add", "--allow-principal", "User:onward-intake", "--operation", "Write", "--operation", "Describe",
-                *[a for t in intake for a in ("--topic", t)]])
+    for user, rules in acl_rules().items():
+        for operations in (READ, WRITE):
+            resources = [a for kind, name, ops in rules if ops == operations for a in (f"--{kind}", name)]
+            if resources:
+                out.append(["--add", "--allow-principal", f"User:{user}",
+                            *[a for op in operations for a in ("--operation", op)], *resources])
     return out

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 _RELAY_LOCK = 7_362_002  # one active relay per database keeps each person's events in commit order
 
 PUBLISHED = Counter("onward_outbox_published_total", "Outbox events published to Kafka", ["topic"])
-BACKLOG = Gauge("onward_outbox_backlog", "Outbox rows not yet published")
+BACKLOG = Gauge("onward_outbox_backlog_events", "Outbox rows not yet published")
 OLDEST = Gauge("onward_outbox_oldest_unpublished_seconds", "Age of the oldest outbox row not yet published")
 
 
@@ -145,8 +145,31 @@ class OutboxRelay:
                 await listener.close()
 
     async def _update_backlog(self) -> None:
-        row = await self.pool.fetchrow("select count(*) n, coalesce(extract(epoch from now() - min(created_at)), 0)::float8"
-                                       " age from outbox where published_at is null")
-        BACKLOG.set(row["n"])
-        OLDEST.set(row["age"])
+        await update_backlog(self.pool)
 
+
+async def update_backlog(pool: asyncpg.Pool) -> None:
+    """Set the backlog and oldest-age gauges from the outbox table."""
+    row = await pool.fetchrow("select count(*) n, coalesce(extract(epoch from now() - min(created_at)), 0)::float8"
+                              " age from outbox where published_at is null")
+    BACKLOG.set(row["n"])
+    OLDEST.set(row["age"])
+
+
+async def report_backlog(url: str, interval: float) -> None:
+    """Refresh the backlog gauges every `interval` seconds, on a timer and a connection of their own: while
+    Kafka is down the relay publishes nothing, and these gauges are what shows the backlog and its age grow."""
+    from onward.db import create_pool
+
+    pool = None
+    try:
+        while True:
+            try:
+                pool = pool or await create_pool(url, 1)
+                await update_backlog(pool)
+            except Exception as exc:  # the database is down too: keep the last values, try again
+                log.warning("outbox gauges not updated", extra={"error": type(exc).__name__})
+            await asyncio.sleep(interval)
+    finally:
+        if pool is not None:
+            pool.terminate()

@@ -8,9 +8,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-import prometheus_client
-
-from onward import logs, telemetry
+from onward import liveness, logs, telemetry
 from onward.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,9 +53,11 @@ def serve(service: str, process: str, settings: Settings, port: int | None = Non
     settings.check_bind(host)  # without an explicit ONWARD_ENV, loopback only
     logs.configure(f"{service}.{process}", settings.log_level)
     telemetry.configure(service)
+    health = liveness.Progress() if process.startswith("worker") else None
     if process != "api" and settings.metrics_port:
-        # Workers and relays have no HTTP API: their /metrics (and liveness) are on a port of their own.
-        prometheus_client.start_http_server(settings.metrics_port, addr=host)
+        # Workers and relays have no HTTP API: /metrics and /healthz (a worker's: its consumer's progress,
+        # onward/liveness.py) are on a port of their own.
+        liveness.serve(health, settings.metrics_port, host)
     if process == "api":
         import uvicorn
 
@@ -73,9 +73,14 @@ def serve(service: str, process: str, settings: Settings, port: int | None = Non
     elif process.startswith("worker"):
         from onward.stream import run_worker
 
+        from onward.db import wait_for_schema
+
+        asyncio.run(wait_for_schema(settings.database_url, spec.migrations))  # before joining the group
         # Replicas join the service's one consumer group and share its partitions.
         settings = settings.model_copy(update={"replica": process})
-        run_worker(importlib.import_module(f"services.{service}.worker").build_worker(settings))
+        app = importlib.import_module(f"services.{service}.worker").build_worker(settings)
+        app.onward_progress = health
+        run_worker(app)
     elif process == "relay":
         asyncio.run(run_relay(settings))
     else:
@@ -92,7 +97,18 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 async def run_relay(settings: Settings) -> None:
-    """The outbox relay, restarted after any connection loss (Postgres or Kafka restarts)."""
+    """The outbox relay, restarted after any connection loss (Postgres or Kafka restarts). Its backlog
+    gauges are refreshed every ONWARD_RELAY_POLL_SECONDS beside it, whether or not Kafka answers."""
+    from onward.outbox import report_backlog
+
+    gauges = asyncio.create_task(report_backlog(settings.database_url, settings.relay_poll_seconds))
+    try:
+        await _relay_forever(settings)
+    finally:
+        gauges.cancel()
+
+
+async def _relay_forever(settings: Settings) -> None:
     from onward.db import create_pool
     from onward.outbox import OutboxRelay, kafka_producer
 

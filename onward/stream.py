@@ -25,6 +25,7 @@ from onward.consumer import TRANSIENT_ERRORS, BatchEffect, Effect, Rejected, pro
 from onward.db import create_pool
 from onward.kafka_admin import partition_lag, topic_depth
 from onward.kafka_security import faust_credentials
+from onward.liveness import Progress
 from onward.settings import Settings
 from onward.take import noack_batches
 from schemas.envelope import Envelope
@@ -36,7 +37,7 @@ _PERSON_KEY = re.compile(rb"^[0-9a-f]{64}$")
 BATCH_MAX = 500        # events per transaction
 BATCH_WINDOW_S = 0.005  # how long a lone event waits for company: the latency cost of batching
 CONSUMED = Counter("onward_events_consumed_total", "Events consumed", ["consumer", "topic", "result"])
-CONSUMER_LAG = Gauge("onward_consumer_lag", "Records not yet committed by the service's consumer group",
+CONSUMER_LAG = Gauge("onward_consumer_lag_records", "Records not yet committed by the service's consumer group",
                      ["group", "topic", "partition"])
 DLQ_DEPTH = Gauge("onward_dlq_records", "Records held in a dead-letter topic", ["topic"])
 LAG_INTERVAL_S = 15.0
@@ -85,6 +86,8 @@ def make_app(service: str, settings: Settings) -> faust.App:
         broker_credentials=faust_credentials(settings),  # SASL/SCRAM over TLS in production
     )
     app.onward_topics = []  # filled by consume()
+    app.onward_progress = Progress()  # liveness (onward/liveness.py): batches done, lag on own partitions
+
 
     @app.timer(LAG_INTERVAL_S)
     async def report_lag() -> None:
@@ -94,7 +97,10 @@ def make_app(service: str, settings: Settings) -> faust.App:
             depth = await topic_depth(settings.kafka_bootstrap_servers, [dlq_topic(t) for t in app.onward_topics])
         except Exception as exc:
             log.warning("lag report failed", extra={"error": type(exc).__name__})
+            app.onward_progress.checked(app.onward_progress.waiting)  # the loop runs; lag unknown
             return
+        mine = {(tp.topic, tp.partition) for tp in app.consumer.assignment()}
+        app.onward_progress.checked(sum(n for tp, n in lag.items() if tp in mine))
         for (topic, partition), n in lag.items():
             CONSUMER_LAG.labels(app.conf.id, topic, str(partition)).set(n)
         for topic, n in depth.items():
@@ -165,6 +171,7 @@ def consume(app: faust.App, topic_name: str, consumer: str, effect: Effect, reso
             await handle(events)
             for event in events:
                 await stream.ack(event)
+            app.onward_progress.batch_done()
 
     agent.__name__ = f"{consumer}_{topic_name.replace('.', '_').replace('-', '_')}"
     app.agent(source, name=agent.__name__)(agent)

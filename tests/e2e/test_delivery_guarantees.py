@@ -1,5 +1,4 @@
 """Redelivered events change nothing; poison records go to `<topic>.dlq` and the workers go on."""
-import asyncio
 import uuid
 
 import asyncpg
@@ -11,7 +10,7 @@ from schemas.events import (CaseStatusChanged, DestinationReported, LeaverRegist
 from schemas.topics import dlq_topic
 from tests.e2e.conftest import eventually
 from tests.e2e.leavers import leaver
-from tests.records import read_records
+from tests.records import drained, read_records
 
 CONSUMED_TOPICS = [LeaverRegistered.TOPIC, DestinationReported.TOPIC, CaseStatusChanged.TOPIC,
                    ReferralRequested.TOPIC, ReferralWithdrawn.TOPIC, ReferralOutcomeRecorded.TOPIC]
@@ -43,7 +42,12 @@ async def _count(db_url: str, sql: str, *args) -> int:
         await conn.close()
 
 
-async def test_redelivering_every_event_twice_creates_no_second_case_or_referral(http, urls, tokens, databases, producer):
+async def _all_published(db_url: str) -> bool:
+    return await _count(db_url, "select count(*) = 0 from outbox where published_at is null")
+
+
+async def test_redelivering_every_event_twice_creates_no_second_case_or_referral(http, urls, tokens, databases, producer,
+                                                                                  infra):
     r = await http.post(f"{urls['school_exit']}/v1/leavers", json=leaver(), headers=tokens("school", laestab="8314001"))
     pkey = r.json()["person_key"]
     referrals = "select count(*) from referrals where person_key = $1"
@@ -53,10 +57,11 @@ async def test_redelivering_every_event_twice_creates_no_second_case_or_referral
         key, payload = await _outbox_payload(databases[db], topic, pkey)
         for _ in range(2):
             await producer.send_and_wait(topic, payload, key=key)
-    marker = leaver()  # a later event on the same topics proves the duplicates were consumed
-    r = await http.post(f"{urls['school_exit']}/v1/leavers", json=marker, headers=tokens("school", laestab="8314001"))
-    await eventually(lambda: _count(databases["ncs_referral"], referrals, r.json()["person_key"]))
-    await asyncio.sleep(0.5)
+    # Every duplicate consumed (whatever partition it is on), and anything la_tracker made of them
+    # published, before ncs_referral's group is drained in turn.
+    await drained(infra.kafka, "onward-la_tracker", [LeaverRegistered.TOPIC])
+    await eventually(lambda: _all_published(databases["la_tracker"]), timeout=60)
+    await drained(infra.kafka, "onward-ncs_referral", [ReferralRequested.TOPIC])
     assert await _count(databases["la_tracker"], "select count(*) from cases where person_key = $1", pkey) == 1
     assert await _count(databases["ncs_referral"], referrals, pkey) == 1
     timeline = "select count(*) from case_timeline t join cases c using (case_id) where c.person_key = $1"
@@ -122,5 +127,5 @@ async def test_a_drained_dlq_record_is_applied_once_after_the_fix(infra, databas
     await eventually(lambda: _count(databases["ncs_referral"], query, ev.referral_id))
     assert await dlq.replay(infra.kafka, dlq_topic(ev.TOPIC), reason) == 1  # replayed twice
     await producer.send_and_wait(ev.TOPIC, ev.to_bytes(), key=ev.person_key.encode())  # and a duplicate anyway
-    await asyncio.sleep(1)
+    await drained(infra.kafka, "onward-ncs_referral", [ev.TOPIC])
     assert await _count(databases["ncs_referral"], query, ev.referral_id) == 1

@@ -2,7 +2,10 @@
 per agent and cost an idle worker 0.08-0.1 of a core, CPU a busy machine needs for Postgres."""
 import asyncio
 import os
+import time
 from pathlib import Path
+
+from tests.e2e.conftest import eventually
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -11,10 +14,18 @@ def _cpu_seconds(pid: int) -> float:
 
 
 async def test_an_idle_stream_worker_uses_almost_no_cpu(stack):
+    """Waits for a quiet 2 s window of the worker's own CPU time (another test's events may still be
+    arriving; a loaded machine delays the window but does not add to the worker's CPU). With faust's
+    polling take no window is ever quiet: it spends ~0.08 of a core doing nothing."""
     pid = stack.pid("ncs_referral", "worker")  # its topics are quiet unless a test refers someone
     windows = []
-    for _ in range(4):  # the quietest of four 2 s windows: another test's events may still be arriving
-        before = _cpu_seconds(pid)
-        await asyncio.sleep(2)
-        windows.append((_cpu_seconds(pid) - before) / 2)
-    assert min(windows) < 0.04, f"an idle worker used {min(windows):.3f} of a core (faust's polling take: ~0.08)"
+
+    async def quiet_window():
+        before, started = _cpu_seconds(pid), time.monotonic()
+        await asyncio.sleep(2)  # the measurement window, not a wait for something to happen
+        windows.append((_cpu_seconds(pid) - before) / (time.monotonic() - started))
+        return windows[-1] < 0.04
+    try:
+        await eventually(quiet_window, timeout=90, interval=0)
+    except AssertionError:
+        raise AssertionError(f"no quiet window: an idle worker used at least {min(windows):.3f} of a core") from None

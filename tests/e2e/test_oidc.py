@@ -16,6 +16,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import RedirectResponse
 
 from onward.settings import Settings
+from tests.e2e.conftest import eventually
 from tests.infra import PORT_OFFSET
 from services.la_tracker.api import build_app
 
@@ -80,8 +81,12 @@ async def oidc_site(databases):
     servers = [Server(uvicorn.Config(identity_provider(claims), port=IDP_PORT, log_level="warning")),
                Server(uvicorn.Config(build_app(settings), port=APP_PORT, log_level="warning"))]
     tasks = [asyncio.create_task(s.serve()) for s in servers]
-    while not all(s.started for s in servers):
-        await asyncio.sleep(0.05)
+
+    async def started():
+        if any(t.done() for t in tasks):  # a server that could not start (port taken): fail now, with its error
+            [t.result() for t in tasks if t.done()]
+        return all(s.started for s in servers)
+    await eventually(started, timeout=60)
     yield claims
     for s in servers:
         s.should_exit = True

@@ -2,8 +2,6 @@
 
 Named to run late in the e2e session (pytest runs files in name order), after most leavers went through.
 """
-import asyncio
-
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
@@ -61,7 +59,11 @@ async def test_replaying_whole_topics_from_offset_0_changes_nothing(infra, datab
         finally:
             await conn.close()
     await eventually(marker_referred, timeout=120, interval=0.5)
-    await asyncio.sleep(1)
+    # Everything the marker caused is consumed and committed (the referral can exist before la_tracker's
+    # timeline or ncs_referral's other rows are all written) before the counts are taken.
+    await drained(infra.kafka, "onward-la_tracker", [LeaverRegistered.TOPIC, DestinationReported.TOPIC,
+                                                     ReferralOutcomeRecorded.TOPIC])
+    await drained(infra.kafka, "onward-ncs_referral", [ReferralRequested.TOPIC])
     after = await _state(databases)
     la_b, la_a = before["la_tracker"], after["la_tracker"]
     # exactly the marker's own effects: one case, two timeline rows, one person, two outbox events

@@ -3,6 +3,8 @@ manifests against the Kubernetes API schemas (kubernetes-validate) and against d
 from __future__ import annotations
 
 import importlib.util
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,9 +111,21 @@ def _docs():
                 yield path.name, doc
 
 
-@pytest.mark.parametrize("name,doc", list(_docs()), ids=lambda v: v if isinstance(v, str) else v["kind"])
+CUSTOM_KINDS = {"KafkaTopic", "KafkaUser", "PodMonitor"}  # Strimzi and Prometheus Operator resources
+
+
+@pytest.mark.parametrize("name,doc", [(n, d) for n, d in _docs() if d["kind"] not in CUSTOM_KINDS],
+                         ids=lambda v: v if isinstance(v, str) else v["kind"])
 def test_kubernetes_manifest_is_valid(name, doc):
     kubernetes_validate.validate(doc, "1.33", strict=True)
+
+
+def _containers(kind: str = "Deployment"):
+    for _, d in _docs():
+        if d["kind"] == kind:
+            spec = d["spec"]["template"]["spec"]
+            for c in spec.get("initContainers", []) + spec["containers"]:
+                yield d, c
 
 
 def test_kubernetes_deployments_have_probes_limits_and_secret_references_only():
@@ -121,18 +135,110 @@ def test_kubernetes_deployments_have_probes_limits_and_secret_references_only():
         f"{s.name.replace('_', '-')}-{p}" for s in SERVICES.values() for p in ("api", "worker", "relay")}
     for d in deployments:
         c = d["spec"]["template"]["spec"]["containers"][0]
-        assert c["livenessProbe"]["httpGet"]["path"] in ("/healthz", "/metrics")
-        assert c["readinessProbe"]["httpGet"]["path"] in ("/readyz", "/metrics")
+        process = d["metadata"]["labels"]["app.kubernetes.io/component"]
+        # APIs: ready when Postgres is (/readyz); workers: alive while their consumer makes progress (/healthz on 9100)
+        assert (c["livenessProbe"]["httpGet"]["path"], c["readinessProbe"]["httpGet"]["path"]) == {
+            "api": ("/healthz", "/readyz"), "worker": ("/healthz", "/healthz"), "relay": ("/metrics", "/metrics")}[process]
         assert c["resources"]["limits"]["memory"] and c["resources"]["requests"]["cpu"]
+        spread = d["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        assert {t["topologyKey"] for t in spread} == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+    for _, c in _containers():
         for env in c["env"]:
-            assert "value" not in env or not any(s in env["name"] for s in ("SECRET", "DATABASE_URL")), env
+            assert "value" not in env or not any(s in env["name"] for s in ("SECRET", "PASSWORD", "DATABASE_URL")), env
         assert {e["name"] for e in c["env"]} <= setting_names()
     assert not [d for d in docs if d["kind"] == "Secret"], "secrets are referenced, never committed"
     kinds = {d["kind"] for d in docs}
-    assert {"Job", "PodDisruptionBudget", "Service", "ConfigMap"} <= kinds
+    assert {"PodDisruptionBudget", "Service", "ConfigMap", "PodMonitor", "KafkaTopic", "KafkaUser"} <= kinds
     config = next(d for d in docs if d["kind"] == "ConfigMap")
     assert set(config["data"]) <= setting_names()
     assert config["data"]["ONWARD_DEV_SIGN_IN"] == "false" and config["data"]["ONWARD_ENV"] == "production"
+
+
+def test_migrations_run_in_an_init_container_before_every_process_of_the_new_version():
+    for d in (d for _, d in _docs() if d["kind"] == "Deployment"):
+        service = d["metadata"]["labels"]["app.kubernetes.io/name"].removeprefix("onward-").replace("-", "_")
+        [init] = d["spec"]["template"]["spec"]["initContainers"]
+        assert init["args"] == ["migrate", service]
+        url = next(e for e in init["env"] if e["name"] == "DATABASE_URL")["valueFrom"]["secretKeyRef"]
+        assert url["key"] == f"{service}-migrate-url"
+
+
+def _container_env(doc: dict, container: dict) -> dict[str, str]:
+    """What a container's process sees: the ConfigMap it loads, then its own env (secrets as placeholders)."""
+    config = next(d for _, d in _docs() if d["kind"] == "ConfigMap")
+    env = dict(config["data"]) if container.get("envFrom") else {}
+    for e in container["env"]:
+        env[e["name"]] = e["value"] if "value" in e else f"secret-{e['valueFrom']['secretKeyRef']['key']}-from-the-store"
+    return env
+
+
+# Read from the environment outside Settings, and how the manifests provide them.
+OUTSIDE_SETTINGS = {"ONWARD_PG_URL": "the CLI's `prepare` only (databases are the operator's in Kubernetes)",
+                    "ONWARD_WEB_DIST": "set by the image (deploy/docker/Dockerfile ENV)",
+                    "OTEL_EXPORTER_OTLP_ENDPOINT": "optional: traces export only when set",
+                    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "optional: traces export only when set"}
+_READ = re.compile(r"""(?:environ\.get|getenv|environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
+
+
+def test_every_variable_the_code_reads_is_set_or_defaulted_in_the_manifests():
+    """Each container's environment (ConfigMap + env) makes a valid production Settings, with the Kafka
+    security, OIDC and metrics settings its process needs; any other variable the code reads is known here."""
+    read = {m for path in [*ROOT.glob("onward/*.py"), *ROOT.glob("services/*/*.py")]
+            for m in _READ.findall(path.read_text())}
+    assert read - set(OUTSIDE_SETTINGS) == set(), "read outside onward/settings.py: add to OUTSIDE_SETTINGS"
+    assert "ONWARD_WEB_DIST=" in (ROOT / "deploy" / "docker" / "Dockerfile").read_text()
+    for doc, c in _containers():
+        env = _container_env(doc, c)
+        settings = Settings(**env)  # raises on what production refuses (development secrets, dev sign-in)
+        if c["name"] == "migrate":
+            assert settings.database_url.startswith("secret-") and settings.env == "development"
+            continue
+        assert settings.env == "production" and env["DATABASE_URL"].startswith("secret-"), doc["metadata"]["name"]
+        service = doc["metadata"]["labels"]["app.kubernetes.io/name"].removeprefix("onward-")
+        if c["name"] in ("worker", "relay"):
+            assert settings.kafka_security_protocol == "SASL_SSL" and settings.kafka_ssl_cafile
+            assert settings.kafka_sasl_username == f"onward-{service}" and settings.kafka_sasl_password
+            assert settings.metrics_port == 9100
+        elif service in ("la-tracker", "ncs-referral"):
+            assert settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret, service
+
+
+def test_kafka_topics_and_users_come_from_the_topic_registry_and_acl_list():
+    from onward.kafka_security import acl_rules
+    from schemas.topics import ALL_TOPICS
+
+    docs = [d for _, d in _docs()]
+    topics = {d["spec"]["topicName"]: d["spec"] for d in docs if d["kind"] == "KafkaTopic"}
+    assert set(topics) == set(ALL_TOPICS)
+    for name, spec in topics.items():
+        assert spec["replicas"] == 3 and spec["config"]["min.insync.replicas"] == "2"
+        assert spec["config"]["retention.ms"] == str(7 * 24 * 3600 * 1000)
+        assert spec["partitions"] == (1 if name.endswith(".dlq") else 12)
+    users = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "KafkaUser"}
+    assert set(users) == set(acl_rules())
+    for user, spec in users.items():
+        assert spec["authentication"]["type"] == "scram-sha-512"
+        assert [(a["resource"]["type"], a["resource"]["name"], tuple(a["operations"]))
+                for a in spec["authorization"]["acls"]] == acl_rules()[user]
+
+
+def _kustomize() -> list[str]:
+    for tool in (["kubectl", "kustomize"], ["kustomize", "build"]):
+        if shutil.which(tool[0]):
+            return tool
+    pytest.skip("neither kubectl nor kustomize is installed (go install sigs.k8s.io/kustomize/kustomize/v5@latest)")
+
+
+@pytest.mark.parametrize("path", ["base", "overlays/region"])
+def test_kustomize_renders_the_manifests(path):
+    out = subprocess.run([*_kustomize(), str(ROOT / "deploy" / "k8s" / path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    docs = list(yaml.safe_load_all(out.stdout))
+    assert len(docs) == sum(1 for _ in _docs())
+    if path == "overlays/region":
+        assert {d["metadata"].get("namespace") for d in docs} == {"onward"}
+        events = [d for d in docs if d["kind"] == "KafkaTopic" and not d["spec"]["topicName"].endswith(".dlq")]
+        assert events and {d["spec"]["partitions"] for d in events} == {24}
 
 
 def test_the_runbook_documents_every_setting():

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.events import LeaverRegistered
-from schemas.topics import ALL_TOPICS, TOPICS, PoisonMessage, decode
+from schemas.topics import ALL_TOPICS, CONSUMED_BY, TOPICS, PoisonMessage, decode
 
 PKEY = "a" * 64
 
@@ -52,6 +52,11 @@ def test_person_key_must_be_a_pseudonym_not_an_identifier():
         leaver_event(person_key="H801200001001")
 
 
-def test_every_topic_is_versioned_and_has_a_dlq():
-    assert all(t.endswith(".v1") for t in TOPICS)
-    assert {f"{t}.dlq" for t in TOPICS} <= set(ALL_TOPICS)
+def test_every_topic_is_versioned_and_every_consumed_topic_has_a_dlq():
+    """Checked against who reads what (CONSUMED_BY), not against the list ALL_TOPICS is built from: a topic a
+    worker reads without a `<topic>.dlq` beside it (say, one added to CONSUMED_BY only) fails here."""
+    sources = [t for t in ALL_TOPICS if not t.endswith(".dlq")]
+    assert set(TOPICS) <= set(sources) and all(t.endswith(".v1") for t in sources)
+    missing = [t for t in CONSUMED_BY if t not in sources or f"{t}.dlq" not in ALL_TOPICS]
+    assert not missing, f"consumed without a registered topic and DLQ: {missing}"
+    assert not [t for t in ALL_TOPICS if t.endswith(".dlq.dlq")]

@@ -1,0 +1,57 @@
+"""Platform resources for deploy/k8s/render.py: Strimzi KafkaTopic and KafkaUser resources, generated from
+the code's topic registry (schemas/topics.py) and ACL list (onward/kafka_security.py), and a PodMonitor.
+
+Kafka is a Strimzi cluster named `onward` (3 brokers) with a TLS listener on 9093 using SCRAM-SHA-512:
+its bootstrap Service is `onward-kafka-bootstrap`, its cluster CA certificate is the Secret
+`onward-cluster-ca-cert` (key `ca.crt`), and the User Operator writes each KafkaUser's password into a
+Secret of the user's name (key `password`). Apply these in the namespace the Strimzi operators watch.
+"""
+from __future__ import annotations
+
+from onward.kafka_admin import topic_config
+from onward.kafka_security import acl_rules
+from schemas.topics import ALL_TOPICS
+
+KAFKA_CLUSTER = "onward"
+BOOTSTRAP = f"{KAFKA_CLUSTER}-kafka-bootstrap:9093"
+CA_SECRET = f"{KAFKA_CLUSTER}-cluster-ca-cert"
+STRIMZI = "kafka.strimzi.io/v1beta2"
+PARTITIONS = 12  # the most worker replicas that can share a topic; the region overlay raises it
+REPLICAS = 3
+TOPIC_CONFIG = topic_config(REPLICAS)  # the same retention and min.insync.replicas=2 as `onward prepare` sets
+
+
+def _meta(name: str, labels: dict, **extra: str) -> dict:
+    return {"name": name, "labels": {**labels, "strimzi.io/cluster": KAFKA_CLUSTER, **extra}}
+
+
+def kafka_topics(labels: dict) -> list[dict]:
+    """One KafkaTopic per registered topic: events with PARTITIONS partitions, dead-letter topics with one."""
+    out = []
+    for topic in ALL_TOPICS:
+        dlq = topic.endswith(".dlq")
+        out.append({"apiVersion": STRIMZI, "kind": "KafkaTopic",
+                    "metadata": _meta(topic, labels, **{"onward.gov.uk/topic-kind": "dlq" if dlq else "events"}),
+                    "spec": {"topicName": topic, "partitions": 1 if dlq else PARTITIONS, "replicas": REPLICAS,
+                             "config": dict(TOPIC_CONFIG)}})
+    return out
+
+
+def kafka_users(labels: dict) -> list[dict]:
+    """One KafkaUser per principal (each service its own, and the intake integrations'), SCRAM-SHA-512,
+    with exactly the ACLs of onward/kafka_security.py."""
+    return [{"apiVersion": STRIMZI, "kind": "KafkaUser", "metadata": _meta(user, labels),
+             "spec": {"authentication": {"type": "scram-sha-512"},
+                      "authorization": {"type": "simple", "acls": [
+                          {"resource": {"type": kind, "name": name, "patternType": "literal"},
+                           "operations": list(ops)} for kind, name, ops in rules]}}}
+            for user, rules in acl_rules().items()]
+
+
+def pod_monitor(labels: dict) -> dict:
+    """Prometheus Operator scrapes every Onward pod: the APIs on `http`, workers and relays on `metrics`."""
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+            "metadata": {"name": "onward", "labels": labels},
+            "spec": {"selector": {"matchLabels": labels},
+                     "podMetricsEndpoints": [{"port": port, "path": "/metrics", "interval": "30s"}
+                                             for port in ("http", "metrics")]}}
