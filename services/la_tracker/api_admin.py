@@ -1,12 +1,10 @@
 """la_tracker HTTP API, beyond the case queue: duplicate review, the LA's policy, the NCCIS return."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import Response
 
 from onward.audit import record_read
 from onward.auth import Principal, require

@@ -36,6 +36,8 @@ API_READS = [
      "person_key", "upn"),
     ("la_tracker", "/v1/exports/nccis.csv?period_end={period_end}", ("la_staff", {"la": "831"}), "young_person",
      "person_key", "upn"),
+    ("la_tracker", "/v1/exports/nccis/check?period_end={period_end}", ("la_staff", {"la": "831"}), "young_person",
+     "person_key", "upn"),
     ("ncs_referral", "/v1/referrals/{referral_id}", ("ncs_adviser", {"ncs_area": "East Midlands"}), "referral",
      "referral_id", "phone"),
 ]
