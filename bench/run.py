@@ -6,7 +6,8 @@ Starts its own stack (fresh databases, ports 28001-28003) on the local broker an
    case and referral is committed (expected counts come from the routing rules themselves);
 3. handoff latency (202 at school_exit to the referral committed in ncs_referral) for probe leavers
    under a steady background load, in an HDR histogram;
-4. peak RSS and CPU of every process.
+4. peak RSS and CPU of every process;
+5. the time to produce an LA's NCCIS return for 10,000 young people, and to check it (bench/nccis_return.py).
 Writes bench/results/latest.json and latest.png, and the table in docs/performance.md.
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ from onward.person_key import person_key
 from onward.processes import SERVICES, prepare
 from onward.settings import Settings
 from onward.stack import Stack
+from bench import nccis_return
 from services.la_tracker import domain
 from services.la_tracker.handlers import responsible_la, young_person
 
@@ -235,6 +237,7 @@ async def main(args) -> dict:
     urls = await prepare(pg, settings.kafka_bootstrap_servers, settings.topic_partitions, prefix=prefix)
     stack = Stack(ROOT / ".run" / "bench", urls, settings.kafka_bootstrap_servers, ports=PORTS,
                   env={"ONWARD_LOG_LEVEL": "WARNING"}, worker_replicas=args.replicas)
+    nccis = nccis_return.measure(10_000)  # in process, before the stack takes the cores
     stack.down()
     stack.up(timeout=120)
     token = {"Authorization": "Bearer " + issue_token(settings.jwt_secret.get_secret_value(), role="admin",
@@ -284,7 +287,7 @@ async def main(args) -> dict:
         "handoff_latency_p95_ms": hist.get_value_at_percentile(95),
         "handoff_latency_p99_ms": hist.get_value_at_percentile(99),
         "handoff_latency_max_ms": hist.get_max_value(),
-        "peak_rss_mb": rss, "cpu_cores_during_end_to_end": cpu,
+        **nccis, "peak_rss_mb": rss, "cpu_cores_during_end_to_end": cpu,
     }
 
 

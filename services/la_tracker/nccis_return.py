@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-import xml.etree.ElementTree as ET
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from services.la_tracker import nccis_ids
 from services.la_tracker.activity_history import Activity, Placement
@@ -89,52 +90,43 @@ _GUARANTEE = (("Year11", "GuaranteeStatusY11", "GuaranteeLEACodeY11"),
               ("Year12", "GuaranteeStatusY12", "GuaranteeLEACodeY12"))
 
 
-def _add(parent: ET.Element, name: str, text: str = "") -> ET.Element:
-    el = ET.SubElement(parent, name)
-    el.text = text
-    return el
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
 
 
-def _header(root: ET.Element, database: str, la: str, period_end: date, sent: date) -> None:
-    head = _add(root, "FileHeader")
-    _add(_add(head, "Databases"), "DatabaseID", database)
-    _add(_add(head, "SourceLEAs"), "LEACode", la)
-    for name, value in (("DateOfSend", sent.isoformat()), ("PeriodEnd", period_end.isoformat()),
-                        ("SupplierName", SUPPLIER), ("SupplierXMLVersion", VERSION),
-                        ("XMLSchemaVersion", SCHEMA_VERSION)):
-        _add(head, name, value)
+def _el(name: str, text: str = "") -> str:
+    return f"<{name}>{escape(_NOT_XML.sub('', text))}</{name}>" if text else f"<{name}/>"
 
 
-def _young_person(root: ET.Element, r: Record) -> None:
-    yp = _add(root, "YoungPersonsRecord")
-    personal = _add(yp, "PersonalDetails")
-    for name in PERSONAL:
-        _add(personal, name, r.fields[name])
-    guarantee = _add(yp, "SeptemberGuarantee")
-    for year, status, la in _GUARANTEE:
-        node = _add(guarantee, year)
-        _add(node, "GuaranteeStatus", r.fields[status])
-        _add(node, "LEACode", r.fields[la])
-    need = _add(yp, "LevelOfNeed")
-    for name in ("LevelOfNeedCode", "SENDFlag", "SENSupportFlag"):
-        _add(need, name, r.fields[name])
-    chars = _add(need, "Characteristics")
-    for code in r.characteristics:
-        _add(chars, "CharacteristicCode", code)
-    cohort = _add(_add(yp, "Activities"), "Cohort")
-    for name in ACTIVITY:
-        _add(cohort, name, r.fields[name])
-    _add(_add(yp, "IntendedDestination"), "IntendedDestinationYr11", r.fields["IntendedDestinationYr11"])
+def _group(name: str, children: list[str]) -> str:
+    return f"<{name}>{''.join(children)}</{name}>"
+
+
+def _header(database: str, la: str, period_end: date, sent: date) -> str:
+    return _group("FileHeader", [
+        _group("Databases", [_el("DatabaseID", database)]), _group("SourceLEAs", [_el("LEACode", la)]),
+        _el("DateOfSend", sent.isoformat()), _el("PeriodEnd", period_end.isoformat()), _el("SupplierName", SUPPLIER),
+        _el("SupplierXMLVersion", VERSION), _el("XMLSchemaVersion", SCHEMA_VERSION)])
+
+
+def _young_person(r: Record) -> str:
+    f = r.fields
+    guarantee = [_group(year, [_el("GuaranteeStatus", f[status]), _el("LEACode", f[la])])
+                 for year, status, la in _GUARANTEE]
+    need = [_el(name, f[name]) for name in ("LevelOfNeedCode", "SENDFlag", "SENSupportFlag")]
+    need.append(_group("Characteristics", [_el("CharacteristicCode", code) for code in r.characteristics]))
+    return _group("YoungPersonsRecord", [
+        _group("PersonalDetails", [_el(name, f[name]) for name in PERSONAL]),
+        _group("SeptemberGuarantee", guarantee), _group("LevelOfNeed", need),
+        _group("Activities", [_group("Cohort", [_el(name, f[name]) for name in ACTIVITY])]),
+        _group("IntendedDestination", [_el("IntendedDestinationYr11", f["IntendedDestinationYr11"])])])
 
 
 def to_xml(records: list[Record], *, database: str, la: str, period_end: date, sent: date) -> bytes:
-    """The return as suppliers' files lay it out, DOCTYPE line included."""
-    root = ET.Element("NCCIS")
-    _header(root, database, la, period_end, sent)
-    for r in records:
-        _young_person(root, r)
-    body = ET.tostring(root, encoding="unicode")
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n{DOCTYPE}\n{body}\n'.encode()
+    """The return as suppliers' files lay it out, DOCTYPE line included (written directly: 10,000 young
+    people take a fraction of a second, a tree and its serialiser several seconds)."""
+    body = "\n".join(_young_person(r) for r in records)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n{DOCTYPE}\n<NCCIS>{_header(database, la, period_end, sent)}\n'
+            f"{body}\n</NCCIS>\n").encode()
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -3,17 +3,40 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date, timedelta
 
 import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.conftest import tenant_a_objects
+from tests.e2e.conftest import eventually, tenant_a_objects
+from tests.e2e.leavers import leaver
 
 
 @pytest.fixture(scope="module")
 async def person(urls, tokens):
-    return {"period_end": "2026-06-30", **await tenant_a_objects(urls, tokens)}
+    return {"period_end": _month_end(date.today()).isoformat(), **await tenant_a_objects(urls, tokens),
+            "cohort_key": await _in_nccis_cohort(urls, tokens)}
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+async def _in_nccis_cohort(urls, tokens) -> str:
+    """A Year 12 leaver of academic age 16 (in the NCCIS return of this month): the return reads history as
+    at its period end, so only someone reported before it and in the statutory cohort on it appears."""
+    today = date.today()
+    body = leaver(nc_year=12, date_of_birth=date(today.year - 17 + (today.month >= 9), 1, 15).isoformat())
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(f"{urls['school_exit']}/v1/leavers", json=body, headers=tokens("school", laestab="8314001"))
+        pkey = r.json()["person_key"]
+
+        async def case():
+            return (await http.get(f"{urls['la_tracker']}/v1/cases", params={"person_key": pkey},
+                                   headers=tokens("admin"))).json()["items"]
+        await eventually(case)
+    return pkey
 
 
 async def _audited(db_url: str, sub: str) -> list[asyncpg.Record]:
@@ -33,9 +56,11 @@ API_READS = [
     ("school_exit", "/v1/leavers/{leaver_id}", ("school", {"laestab": "8314001"}), "leaver", "leaver_id", "family_name"),
     ("la_tracker", "/v1/cases/{case_id}", ("la_staff", {"la": "831"}), "case", "case_id", "date_of_birth"),
     ("la_tracker", "/v1/exports/nccis.xml?period_end={period_end}", ("la_staff", {"la": "831"}), "young_person",
-     "person_key", "upn"),
+     "cohort_key", "upn"),
     ("la_tracker", "/v1/exports/nccis.csv?period_end={period_end}", ("la_staff", {"la": "831"}), "young_person",
-     "person_key", "upn"),
+     "cohort_key", "upn"),
+    ("la_tracker", "/v1/exports/nccis/check?period_end={period_end}", ("la_staff", {"la": "831"}), "young_person",
+     "cohort_key", "upn"),
     ("ncs_referral", "/v1/referrals/{referral_id}", ("ncs_adviser", {"ncs_area": "East Midlands"}), "referral",
      "referral_id", "phone"),
 ]

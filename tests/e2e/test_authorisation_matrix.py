@@ -85,6 +85,7 @@ WRITES = [
      "school_b", "school_exit"),
     ("la_tracker", "POST", "/v1/cases/{case_id}/contacts", {"method": "phone", "outcome": "no_answer"}, "la_b", None),
     ("la_tracker", "PUT", "/v1/cases/{case_id}/activity", {"activity_code": "619"}, "la_b", None),
+    ("la_tracker", "PUT", "/v1/cases/{case_id}/level-of-need", {"level_of_need": 2}, "la_b", None),
     ("la_tracker", "POST", "/v1/cases/{case_id}/consent", {"share_with_ncs": True, "source": "school"}, "la_b", None),
     ("la_tracker", "POST", "/v1/cases/{case_id}/referral", None, "la_b", None),
     ("ncs_referral", "POST", "/v1/referrals/{referral_id}/claim", None, "ncs_b", None),
@@ -124,6 +125,9 @@ ROLE_ONLY = [
      {"la_staff", "admin"}),
     ("la_tracker", "GET", "/v1/exports/nccis.xml?period_end=2026-10-31", None, {"la_staff", "admin"}),
     ("la_tracker", "GET", "/v1/exports/nccis.csv?period_end=2026-10-31", None, {"la_staff", "admin"}),
+    ("la_tracker", "GET", "/v1/exports/nccis/check?period_end=2026-10-31", None, {"la_staff", "admin"}),
+    ("la_tracker", "GET", "/v1/nccis/settings", None, {"la_staff", "admin"}),
+    ("la_tracker", "PUT", "/v1/nccis/settings", {"level_of_need_default": 2}, {"la_staff", "admin"}),
 ]
 
 

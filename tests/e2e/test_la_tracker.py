@@ -6,7 +6,7 @@ import pytest
 
 from onward.db import connect
 
-from services.la_tracker import scheduler
+from services.la_tracker import currency, scheduler
 from tests.e2e.conftest import eventually
 from onward.cohort import make_temporary_upn
 from tests.e2e.leavers import leaver
@@ -228,7 +228,7 @@ async def test_confirmed_activity_that_lapses_becomes_not_known_and_opens_a_case
         return await _db(databases, "select due_on from scheduled_jobs where kind = 'currency_lapse' and person_key = $1",
                          lv["person_key"])
     [job] = await eventually(lapse_job)
-    assert job["due_on"] == date.today() + timedelta(days=365)  # EET currency (configuration default)
+    assert job["due_on"] == currency.add_months(date.today(), 6)  # 330: 6 months (suppliers' default)
     assert await _db(databases, "select 1 from cases where person_key = $1", lv["person_key"]) == []
     conn = await connect(databases["la_tracker"])
     try:
@@ -237,4 +237,5 @@ async def test_confirmed_activity_that_lapses_becomes_not_known_and_opens_a_case
     finally:
         await conn.close()
     [case] = await _cases(http, urls, tokens, lv["person_key"])
-    assert (case["status"], case["activity_code"]) == ("referred_to_ncs", "810")
+    # counted as not known, but the activity is kept (flagged as lapsed in the return), not replaced by 810
+    assert (case["status"], case["activity_code"]) == ("referred_to_ncs", "330")

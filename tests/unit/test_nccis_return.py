@@ -222,3 +222,8 @@ def test_database_ids_setting():
     with pytest.raises(nccis_ids.MissingDatabaseIds):
         nccis_ids.database_id({"873": "456"}, "831", "production")
     assert nccis_ids.ypid("123", 1_000_000_000_042) == "1230000000042"
+
+
+def test_characters_xml_cannot_carry_are_dropped_not_written():
+    records = build([(person(family_name="Nguyen\x0b\x00"), [act(date(2026, 9, 1))])])
+    assert etree.fromstring(xml(records)).findtext(".//FamilyName") == "Nguyen"
