@@ -153,7 +153,7 @@ async def refresh_queue_metrics(app: FastAPI) -> None:
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
-    from services.la_tracker import api_admin, web
+    from services.la_tracker import api_admin, api_reviews, web
 
     settings = settings or get_settings()
     app = create_app("la_tracker", settings, title="Onward la_tracker",
@@ -162,5 +162,6 @@ def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
     app.state.clock = clock or date.today
     app.include_router(router)
     app.include_router(api_admin.router)
+    app.include_router(api_reviews.router)
     web.install(app)
     return app
