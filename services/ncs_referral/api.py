@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from prometheus_client import Gauge
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, ConfigDict, StringConstraints
 
 from onward.audit import record_read
 from onward.auth import Principal, require
@@ -15,6 +15,7 @@ from onward.http import create_app
 from onward.listing import Query as Where, order_by, page
 from onward.settings import Settings, get_settings
 from schemas import nccis
+from schemas.text import PlainTextBody
 from services.ncs_referral import domain, handlers, store
 
 router = APIRouter(prefix="/v1")
@@ -26,14 +27,14 @@ SORTS = {"priority": "priority", "received_at": "received_at", "updated_at": "up
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
-class ContactIn(BaseModel):
+class ContactIn(PlainTextBody):
     model_config = ConfigDict(extra="forbid")
     method: Literal["phone", "email", "text", "letter", "visit", "other"]
     outcome: Literal["reached", "no_answer", "left_message", "wrong_details", "refused"]
     note: Note | None = None
 
 
-class OutcomeIn(BaseModel):
+class OutcomeIn(PlainTextBody):
     model_config = ConfigDict(extra="forbid")
     activity_code: Annotated[str, AfterValidator(nccis.validate_activity_code)]
     note: Note | None = None
