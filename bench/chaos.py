@@ -23,7 +23,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.run import expected
+from bench.expected import expected
 from onward.auth import issue_token
 from onward.cohort import cohort
 from onward.db import local_server_url

@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from hdrh.histogram import HdrHistogram
 
+from bench.expected import expected
 from onward.auth import issue_token
 from onward.cohort import cohort
 from onward.db import drop_service_database, local_server_url
@@ -36,30 +37,9 @@ from onward.processes import SERVICES, prepare
 from onward.settings import Settings
 from onward.stack import Stack
 from bench import nccis_return
-from services.la_tracker import domain
-from services.la_tracker.handlers import responsible_la, young_person
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTS = {"school_exit": 28001, "la_tracker": 28002, "ncs_referral": 28003}
-
-
-def expected(leavers: list[dict], today: date) -> tuple[set[str], set[str]]:
-    """Person keys that must end with a case, and with a referral, under the default policy."""
-    secret = Settings().person_key_secret.get_secret_value()
-    cases, referrals = set(), set()
-    for lv in leavers:
-        d = lv["destination"] or {}
-        facts = {"nc_year": lv["nc_year"], "date_of_birth": lv["date_of_birth"], "leaving_date": lv["leaving_date"],
-                 "ehcp": lv["send"]["ehcp"], "characteristics": lv["characteristics"],
-                 "consent_to_ncs": lv["consent"]["share_with_ncs"], "objects_to_sharing": lv["consent"]["objects_to_sharing"]}
-        decision = domain.route(young_person(facts, d.get("activity_code"), d.get("status")), domain.Policy(), today)
-        key = person_key(secret, lv["upn"])
-        responsible_la(lv["home_postcode"], lv["school_laestab"])  # warms the postcode letters the run needs
-        if decision.open_case:
-            cases.add(key)
-        if decision.refer and decision.refer_on <= today:
-            referrals.add(key)
-    return cases, referrals
 
 
 async def baseline(bootstrap: str, n: int, size: int) -> float:
@@ -154,7 +134,7 @@ async def warm_up(urls: dict, http: httpx.AsyncClient, token: dict, leavers: lis
                         json={"leavers": always_referred(leavers)}, headers=token, timeout=60)
     assert r.status_code == 207 and r.json()["rejected"] == 0, r.text[:500]
     secret = Settings().person_key_secret.get_secret_value()
-    keys = [person_key(secret, lv["upn"]) for lv in leavers]
+    keys = list({person_key(secret, lv["upn"]) for lv in leavers})  # a leaver reported twice is one person
     conn = await asyncpg.connect(urls["ncs_referral"])
     try:
         while await conn.fetchval("select count(*) from referrals where person_key = any($1)", keys) < len(keys):
@@ -243,7 +223,7 @@ async def main(args) -> dict:
     token = {"Authorization": "Bearer " + issue_token(settings.jwt_secret.get_secret_value(), role="admin",
                                                       sub="bench")}
     try:
-        # One generator call: every leaver distinct (no two the same young person under rule 5.8).
+        # One generator call: twins are two people, a leaver reported twice by two schools is one.
         n_background, n_probes = int(args.latency_rate * (args.latency_seconds + 1)), int(args.latency_seconds * 4) + 4
         n_warm = 12
         everyone = cohort(args.leavers + n_background + n_probes + n_warm, seed=args.seed)

@@ -1,8 +1,11 @@
 """Synthetic Year 13 leavers: valid UPNs and ULNs, real postcodes of each LA (ONS directory), spread
 over LAs by their 2025 16-17 cohort sizes, with the national shares of docs/domain-rules.md section 3.
 
-Deterministic for a seed. No two leavers share family name + DOB + postcode (that would be the same
-young person under rule 5.8), so every leaver is one journey.
+Deterministic for a seed. As in life (domain.md 5.8), about 1 young person in 60 is a twin: two
+leavers with the same family name, DOB, postcode, address and school but their own given names, UPNs
+and ULNs (two people, two journeys). About 1% of leavers are reported twice, by two schools (the
+same UPN and details: one person, one journey). Otherwise no two leavers share given name, family
+name and DOB, nor a ULN, so nothing else looks alike to rule 5.8.
 """
 from __future__ import annotations
 
@@ -90,8 +93,29 @@ def leaver(rng: random.Random, serial: int, la: str, postcode: str, leaving: dat
     }
 
 
+TWIN_PAIR_RATE = 1 / 120       # a pair per 120 leavers: 1 young person in 60 is a twin
+REPORTED_TWICE_RATE = 0.01     # reported again by a second school
+
+
+def twin_of(rng: random.Random, first: dict, serial: int) -> dict:
+    """The other twin: same family name, DOB, postcode, address and school; their own given name,
+    UPN, ULN, contacts and journey."""
+    la = first["school_laestab"][:3]
+    other = leaver(rng, serial, la, first["home_postcode"], date.fromisoformat(first["leaving_date"]))
+    given = rng.choice([g for g in GIVEN if g != first["given_name"]])
+    return other | {k: first[k] for k in ("family_name", "date_of_birth", "home_postcode", "address_lines",
+                                          "school_laestab")} | {"given_name": given}
+
+
+def reported_again(first: dict, serial: int) -> dict:
+    """The same young person reported by a second school in the same LA (e.g. a sixth form they also
+    attended): the same UPN and details, another LAESTAB."""
+    return first | {"school_laestab": f"{first['school_laestab'][:3]}5{serial % 1000:03d}"}
+
+
 def cohort(size: int, seed: int = 2026, leaving: date | None = None, first_serial: int = 1) -> list[dict]:
-    """`size` leavers over LAs weighted by their 16-17 cohort (LAs without figures get none)."""
+    """`size` reports over LAs weighted by their 16-17 cohort (LAs without figures get none), twins and
+    second reports among them at the national rates."""
     from services.la_tracker.postcodes import directory
 
     rng = random.Random(seed)
@@ -105,9 +129,16 @@ def cohort(size: int, seed: int = 2026, leaving: date | None = None, first_seria
         la = rng.choices(las, weights)[0].dfe_code
         lv = leaver(rng, serial, la, rng.choice(postcodes[la]), leaving)
         serial += 1
-        # Distinct ULNs and identities: a repeat would be, rightly, matched as the same young person.
-        identity = (lv["family_name"], lv["date_of_birth"], lv["home_postcode"])
-        if identity not in seen and lv["uln"] not in seen:
-            seen.update((identity, lv["uln"]))
-            out.append(lv)
-    return out
+        group = [lv]
+        roll = rng.random()
+        if roll < TWIN_PAIR_RATE:
+            group.append(twin_of(rng, lv, serial))
+            serial += 1
+        elif roll < TWIN_PAIR_RATE + REPORTED_TWICE_RATE:
+            group.append(reported_again(lv, serial))
+        # Distinct ULNs and names + DOB otherwise: a repeat would be, rightly, matched or reviewed.
+        marks = {(m["given_name"], m["family_name"], m["date_of_birth"]) for m in group} | {m["uln"] for m in group}
+        if not marks & seen:
+            seen |= marks
+            out.extend(group)
+    return out[:size]

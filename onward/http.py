@@ -20,6 +20,7 @@ from onward.consumer import TRANSIENT_ERRORS
 from onward.db import create_pool
 from onward.limits import BodySizeLimit, Limits, client_of, too_many
 from onward.settings import Settings
+from schemas import text
 
 log = logging.getLogger(__name__)
 # Every response is counted, 5xx included: a handler's exception is observed here as the status its
@@ -83,6 +84,15 @@ def create_app(service: str, settings: Settings, *, title: str, description: str
         # Only the type is logged: exception texts can quote personal data.
         log.error("unhandled error", extra={"error": type(exc).__name__, "path": request.url.path})
         return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    @app.middleware("http")
+    async def _plain_query(request: Request, call_next):
+        # A control character in a query parameter is a 422 naming it (schemas/text.py), never a 500.
+        for name, value in request.query_params.multi_items():
+            if text.has_control_character(name) or text.has_control_character(value):
+                field = "query" if text.has_control_character(name) else name
+                return JSONResponse({"detail": [{"field": field, "message": text.MESSAGE}]}, status_code=422)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _timing(request: Request, call_next):

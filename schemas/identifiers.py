@@ -5,13 +5,43 @@ Each function returns the normalised value or raises ValueError with a message a
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # DfE UPN check-letter alphabet: 23 letters, no I, O or S.
 UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
 TEMPORARY_ULN = "9999999999"
 
-_UPN_SHAPE = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
-_POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$")
+# Identifiers are ASCII (domain.md 6): Python's \d and str.isdigit() accept other scripts' digits, so
+# every pattern here spells its characters out.
+_UPN_SHAPE = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+_DIGITS = re.compile(r"^[0-9]+$")
+
+# DfE LA numbers retired by reorganisations, still found in UPNs issued before them (the current ones
+# are those of data/local_authorities_2025.csv). Sources: domain.md section 6; GIAS reorganisation notices.
+RETIRED_LA_NUMBERS = {
+    "820": "Bedfordshire (to 2009; now 822 Bedford, 823 Central Bedfordshire)",
+    "875": "Cheshire (to 2009; now 895 Cheshire East, 896 Cheshire West and Chester)",
+    "835": "Dorset county (to 2019; now 838 Dorset)",
+    "836": "Poole (to 2019; now 839 Bournemouth, Christchurch and Poole)",
+    "837": "Bournemouth (to 2019; now 839 Bournemouth, Christchurch and Poole)",
+    "928": "Northamptonshire (to 2021; now 940 North and 941 West Northamptonshire)",
+    "909": "Cumbria (to 2023; now 942 Cumberland, 943 Westmorland and Furness)",
+}
+
+
+@cache
+def la_numbers() -> frozenset[str]:
+    """Every DfE LA number, past or present, that a UPN's characters 2-4 may hold."""
+    from onward.la_data import local_authorities
+
+    return frozenset(local_authorities()) | frozenset(RETIRED_LA_NUMBERS)
+
+
+def _ascii(value: str, what: str) -> str:
+    if not value.isascii():
+        raise ValueError(f"{what} must use ASCII letters and digits only")
+    return value
 
 
 def upn_check_letter(body: str) -> str:
@@ -21,7 +51,7 @@ def upn_check_letter(body: str) -> str:
     """
     total = 0
     for weight, ch in enumerate(body, start=2):
-        if ch.isdigit():
+        if "0" <= ch <= "9":
             total += int(ch) * weight
         else:
             total += UPN_ALPHABET.index(ch) * weight
@@ -29,9 +59,11 @@ def upn_check_letter(body: str) -> str:
 
 
 def validate_upn(value: str) -> str:
-    upn = value.strip().upper()
-    if not _UPN_SHAPE.match(upn):
+    upn = _ascii(value.strip(), "UPN").upper()
+    if not _UPN_SHAPE.fullmatch(upn):
         raise ValueError("UPN must be 13 characters: a check letter, 11 digits, then a digit or letter")
+    if upn[1:4] not in la_numbers():
+        raise ValueError(f"UPN characters 2-4 ({upn[1:4]}) are not a DfE LA number, past or present")
     if upn[12].isalpha() and upn[12] not in UPN_ALPHABET:
         raise ValueError(f"temporary UPN ends in {upn[12]!r}, which is not a UPN letter (I, O and S are never used)")
     if upn[0] != upn_check_letter(upn[1:]):
@@ -49,19 +81,21 @@ def validate_uln(value: str | None) -> str | None:
     """Return the ULN, or None for absent or the temporary ULN 9999999999."""
     if value is None:
         return None
-    uln = value.strip()
+    uln = _ascii(value.strip(), "ULN")
     if uln in ("", TEMPORARY_ULN):
         return None
-    if not (len(uln) == 10 and uln.isdigit()):
+    if not (len(uln) == 10 and _DIGITS.fullmatch(uln)):
         raise ValueError("ULN must be 10 digits")
+    if uln[0] == "0":
+        raise ValueError("ULN must not start with 0")
     if uln_check_digit(uln[:9]) != int(uln[9]):
         raise ValueError("ULN check digit is wrong")
     return uln
 
 
 def validate_laestab(value: str) -> str:
-    v = value.strip()
-    if not (len(v) == 7 and v.isdigit()):
+    v = _ascii(value.strip(), "LAESTAB")
+    if not (len(v) == 7 and _DIGITS.fullmatch(v)):
         raise ValueError("LAESTAB must be 7 digits (3-digit LA number + 4-digit establishment number)")
     return v
 
@@ -69,16 +103,16 @@ def validate_laestab(value: str) -> str:
 def validate_ukprn(value: str | None) -> str | None:
     if value is None or value.strip() == "":
         return None
-    v = value.strip()
-    if not (len(v) == 8 and v.isdigit() and v[0] == "1"):
+    v = _ascii(value.strip(), "UKPRN")
+    if not (len(v) == 8 and _DIGITS.fullmatch(v) and v[0] == "1"):
         raise ValueError("UKPRN must be 8 digits starting with 1")
     return v
 
 
 def normalise_postcode(value: str) -> str:
     """UK postcode in ONS form: upper case, one space before the inward code (e.g. 'DE1 2AA')."""
-    compact = re.sub(r"\s+", "", value).upper()
-    m = _POSTCODE.match(compact)
+    compact = re.sub(r"[ \t]+", "", _ascii(value, "postcode")).upper()
+    m = _POSTCODE.fullmatch(compact)
     if not m:
         raise ValueError("postcode is not a valid UK postcode (e.g. DE1 2AA)")
     return f"{m.group(1)} {m.group(2)}"

@@ -159,7 +159,7 @@ async def refresh_queue_metrics(app: FastAPI) -> None:
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
-    from services.la_tracker import api_admin, api_nccis, web, web_nccis
+    from services.la_tracker import api_admin, api_nccis, api_reviews, web, web_nccis
 
     settings = settings or get_settings()
     app = create_app("la_tracker", settings, title="Onward la_tracker",
@@ -169,6 +169,7 @@ def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
     app.include_router(router)
     app.include_router(api_admin.router)
     api_nccis.install(app, settings)
+    app.include_router(api_reviews.router)
     web.install(app)
     web_nccis.install(app)
     return app

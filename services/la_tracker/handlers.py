@@ -97,6 +97,8 @@ async def on_leaver_registered(conn: asyncpg.Connection, ev: LeaverRegistered, *
         await _transfer(conn, ev, pkey, to_la=la)
     decision = domain.route(young_person(facts, code, state), await store.policy_for(conn, la), today)
     await apply_decision(conn, ev, pkey, la, decision, today=today, la_review=la_review, person=person)
+    if match.review or prior is not None:  # after routing, so that the person's new case hears of it too
+        await close_cross_la_reviews(conn, pkey)
 
 
 async def on_destination_reported(conn: asyncpg.Connection, ev: DestinationReported, *, today: date) -> None:
@@ -201,6 +203,17 @@ async def _transfer(conn, cause, pkey: str, to_la: str) -> None:
             await withdraw_referral(conn, cause, case, "transferred")
             await transition(conn, cause, case, domain.TRANSFERRED, "moved_to_another_la")
             await store.add_timeline(conn, case["case_id"], "transferred", "routing", {"to_la": to_la})
+
+
+async def close_cross_la_reviews(conn, pkey: str) -> None:
+    """A review belongs to the LA holding both people (5.8). Once they are in different LAs none does:
+    it closes, and both people's open cases say why (each LA's staff still see their own person)."""
+    for review in await store.cross_la_reviews(conn, pkey):
+        await store.set_review(conn, review["review_id"], "closed_cross_la", "routing")
+        for key in (review["person_key"], review["candidate_key"]):
+            for case in await store.open_cases_of(conn, key):
+                await store.add_timeline(conn, case["case_id"], "review_closed", "routing", {
+                    "review_id": str(review["review_id"]), "reason": "people_in_different_las"})
 
 
 async def request_referral(conn: asyncpg.Connection, cause, case_id: UUID, *, actor: str, case=None,

@@ -1,4 +1,4 @@
-"""What LA staff do to a case: record contacts, set the activity, record consent, refer, decide reviews."""
+"""What LA staff do to a case: record contacts, set the activity, record consent, refer (reviews: reviews.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -43,7 +43,8 @@ async def set_activity(conn: asyncpg.Connection, case, who: Principal, code: str
 async def record_consent(conn: asyncpg.Connection, case, who: Principal, share: bool, source: str, today: date) -> None:
     """Consent to share with the NCS, with its source and time; routing then runs again (it may refer)."""
     person = await store.get_young_person(conn, case["person_key"], for_update=True)
-    facts = {**person["facts"], "consent_to_ncs": share, "consent_source": source,
+    # The young person's own word (through staff) is what may lift a withdrawn consent (5.8).
+    facts = {**person["facts"], "consent_to_ncs": share, "consent_withdrawn": not share, "consent_source": source,
              "consent_recorded_at": datetime.now(timezone.utc).isoformat(), "consent_recorded_by": who.sub}
     await store.set_person_fields(conn, case["person_key"], facts=facts)
     await store.add_timeline(conn, case["case_id"], "consent_recorded", who.sub, {"share_with_ncs": share,
@@ -67,19 +68,3 @@ async def refer(conn: asyncpg.Connection, case, who: Principal) -> UUID:
     if policy.consent_required and not person["facts"]["consent_to_ncs"]:
         raise NotAllowed("no consent to share with the NCS is recorded")
     return await request_referral(conn, Cause("StaffReferral"), case["case_id"], actor=who.sub)
-
-
-async def decide_review(conn: asyncpg.Connection, review, who: Principal, decision: str, today: date) -> None:
-    """Merge: the newer record becomes an alias of the older one and its open cases close as merged."""
-    await conn.execute("update review_queue set status = $2, decided_by = $3, decided_at = now() where review_id = $1",
-                       review["review_id"], "merged" if decision == "merge" else "kept_apart", who.sub)
-    if decision != "merge":
-        return
-    keep, merge = review["candidate_key"], review["person_key"]
-    await store.set_person_fields(conn, merge, merged_into=keep)
-    await store.add_alias(conn, merge, keep, "staff_merge")
-    cause = Cause("StaffMergedDuplicate")
-    for case in await store.open_cases_of(conn, merge):
-        await withdraw_referral(conn, cause, case, "merged_duplicate")
-        await transition(conn, cause, case, domain.CLOSED, "merged_duplicate", actor=who.sub)
-        await store.add_timeline(conn, case["case_id"], "merged", who.sub, {"into_person": keep})

@@ -142,3 +142,40 @@ async def erase_people(conn: asyncpg.Connection, keys: list[str]) -> None:
     await conn.execute("delete from person_aliases where alias_key = any($1) or person_key = any($1)", keys)
     await conn.execute("update young_people set merged_into = null where merged_into = any($1)", keys)
     await conn.execute("delete from young_people where person_key = any($1)", keys)
+
+
+# Reviews: both sides with what a person needs to decide, and each side's latest case.
+REVIEW_SELECT = (
+    "select r.review_id, r.reason, r.status, r.created_at, r.decided_by, r.decided_at, r.person_key,"
+    " r.candidate_key, r.report, r.merge_record, a.responsible_la a_la, a.details a_details,"
+    " b.responsible_la b_la, b.details b_details,"
+    " (select case_id from cases where person_key = r.person_key order by opened_at desc limit 1) a_case,"
+    " (select case_id from cases where person_key = r.candidate_key order by opened_at desc limit 1) b_case")
+REVIEW_FROM = (" from review_queue r join young_people a on a.person_key = r.person_key"
+               " left join young_people b on b.person_key = r.candidate_key")
+# A review belongs to the LA that holds both people (a held-back report has one person).
+REVIEW_SCOPE = "(a.responsible_la = {} and (r.candidate_key is null or b.responsible_la = a.responsible_la))"
+
+
+async def get_review(conn, review_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"{REVIEW_SELECT}{REVIEW_FROM} where r.review_id = $1"
+                               + (" for update of r" if for_update else ""), review_id)
+
+
+async def set_review(conn, review_id: UUID, status: str, decided_by: str, merge_record: dict | None = None) -> None:
+    await conn.execute("update review_queue set status = $2, decided_by = $3, decided_at = now(),"
+                       " merge_record = coalesce($4, merge_record) where review_id = $1",
+                       review_id, status, decided_by, merge_record)
+
+
+async def cross_la_reviews(conn, person_key: str) -> list[asyncpg.Record]:
+    """Open reviews of this person whose other person is now held by another LA."""
+    return await conn.fetch(
+        "select r.review_id, r.person_key, r.candidate_key from review_queue r"
+        " join young_people a on a.person_key = r.person_key join young_people b on b.person_key = r.candidate_key"
+        " where r.status = 'open' and $1 in (r.person_key, r.candidate_key)"
+        " and a.responsible_la <> b.responsible_la for update of r", person_key)
+
+
+async def remove_alias(conn, alias_key: str, person_key: str) -> None:
+    await conn.execute("delete from person_aliases where alias_key = $1 and person_key = $2", alias_key, person_key)

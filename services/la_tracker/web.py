@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from onward import web
 from onward.audit import record_read
-from services.la_tracker import api, api_admin, api_nccis, domain
+from services.la_tracker import api, api_admin, api_nccis, api_reviews, domain
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn, ReviewDecision
 
 SITE = web.Site(service="la_tracker", service_name="LA leaver tracking", roles=("la_staff", "admin"),
@@ -32,7 +32,8 @@ CONSENT_SOURCES = [("young_person_verbal", "The young person, verbally"),
 SORTS = [("priority", "Highest priority"), ("-opened_at", "Newest first"), ("opened_at", "Oldest first"),
          ("-updated_at", "Recently updated"), ("status", "Status")]
 DONE = {"contact": "Contact recorded", "activity": "Activity recorded", "consent": "Consent recorded",
-        "referral": "Referred to the National Careers Service", "review": "Decision recorded"}
+        "referral": "Referred to the National Careers Service", "review": "Decision recorded",
+        "split": "Merge undone: they are two people again"}
 
 
 def who(request: Request):
@@ -162,15 +163,22 @@ async def action_submit(request: Request, case_id: UUID, action: str) -> Respons
     return RedirectResponse(f"/cases/{case_id}?done={action}", status_code=303)
 
 
+REVIEW_TABS = [("open", "To decide"), ("merged", "Merged"), ("kept_apart", "Kept apart"), ("split", "Split")]
+
+
 @pages.get("/reviews")
-async def reviews(request: Request) -> Response:
-    result = await api_admin.list_reviews(request, who(request), status="open")
-    return web.render(request, "reviews.html", title="Possible duplicates", reviews=result["items"],
+async def reviews(request: Request, status: str = "open", page: int = 1) -> Response:
+    if status not in dict(REVIEW_TABS) or not 1 <= page <= 100_000:
+        raise HTTPException(404, "page not found")
+    result = await api_reviews.list_reviews(request, who(request), status=status, page_no=page, page_size=10)
+    return web.render(request, "reviews.html", title="Possible duplicates", result=result, status=status,
+                      tabs=REVIEW_TABS, base=f"/reviews?status={status}&",
                       done=DONE.get(request.query_params.get("done", "")))
 
 
 @pages.post("/reviews/{review_id}")
 async def decide(request: Request, review_id: UUID) -> Response:
+    """Keep apart at once; a merge is confirmed on a page of its own first."""
     user = who(request)
     form = await request.form()
     web.check_csrf(request, form)
@@ -178,8 +186,19 @@ async def decide(request: Request, review_id: UUID) -> Response:
         body = ReviewDecision.model_validate(web.form_data(form, "decision"))
     except ValidationError:
         raise HTTPException(422, "Choose whether to merge the records or keep them apart.") from None
-    await api_admin.decide_review(request, review_id, body, user)
+    if body.decision == "merge" and form.get("confirm") != "yes":
+        review = await api_reviews.get_review(request, review_id, user)
+        return web.render(request, "review_confirm.html", title="Merge these records?", r=review)
+    await api_reviews.decide_review(request, review_id, body, user)
     return RedirectResponse("/reviews?done=review", status_code=303)
+
+
+@pages.post("/reviews/{review_id}/split")
+async def split(request: Request, review_id: UUID) -> Response:
+    user = who(request)
+    web.check_csrf(request, await request.form())
+    await api_reviews.split_review(request, review_id, user)
+    return RedirectResponse("/reviews?status=split&done=split", status_code=303)
 
 
 @pages.get("/exports")

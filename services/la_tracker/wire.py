@@ -4,14 +4,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from schemas import nccis
+from schemas.text import PlainTextBody
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
-class Body(BaseModel):
+class Body(PlainTextBody):
     model_config = ConfigDict(extra="forbid")
 
 

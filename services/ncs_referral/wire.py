@@ -3,21 +3,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, ConfigDict, StringConstraints
 
 from schemas import nccis
+from schemas.text import PlainTextBody
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
-class ContactIn(BaseModel):
+class ContactIn(PlainTextBody):
     model_config = ConfigDict(extra="forbid")
     method: Literal["phone", "email", "text", "letter", "visit", "other"]
     outcome: Literal["reached", "no_answer", "left_message", "wrong_details", "refused"]
     note: Note | None = None
 
 
-class OutcomeIn(BaseModel):
+class OutcomeIn(PlainTextBody):
     model_config = ConfigDict(extra="forbid")
     activity_code: Annotated[str, AfterValidator(nccis.validate_activity_code)]
     note: Note | None = None

@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from schemas import identifiers as ids
 from schemas import nccis
 from schemas.events import Ethnicity, Gender
+from schemas.text import PlainTextBody
 from services.school_exit import domain
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -40,7 +41,7 @@ def _characteristics(v: list[str]) -> list[str]:
     return sorted({nccis.validate_characteristic_code(c) for c in v})
 
 
-class Strict(BaseModel):
+class Strict(PlainTextBody):
     model_config = ConfigDict(extra="forbid", str_max_length=200)
 
 

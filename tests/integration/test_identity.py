@@ -13,7 +13,8 @@ from datetime import date
 
 import pytest
 
-from onward.cohort import make_temporary_upn, make_uln, make_upn
+from bench.expected import expected
+from onward.cohort import cohort, make_temporary_upn, make_uln, make_upn
 from onward.consumer import process_batch
 from onward.db import create_pool, drop_database
 from onward.person_key import person_key
@@ -48,8 +49,8 @@ def report(b: dict):
 async def db(infra):
     name = f"t{uuid.uuid4().hex[:8]}_la_identity"
     url = await _fresh(infra, name)
-    async with _conn(url) as c:  # Derby refers at once here (test_la_batch's databases delay it)
-        await c.execute("update la_policies set referral_delay_days = 0 where la = '831'")
+    async with _conn(url) as c:  # the national defaults here (test_la_batch's databases change two LAs')
+        await c.execute("delete from la_policies")
     yield url
     await drop_database(infra.pg_server, name)
 
@@ -215,3 +216,29 @@ async def test_distinct_permanent_upns_are_always_distinct_people(db, path):
         assert people[0]["n"] == n, f"round {round_no}: {n} UPNs gave {people[0]['n']} people"
         assert not await rows(db, "select 1 from person_aliases where alias_key = any($1)",
                               [r.person_key for r in reports])
+
+
+async def test_a_cohort_with_twins_and_second_reports_loses_no_one_and_duplicates_no_one(db):
+    """What `make chaos` checks end to end, here on la_tracker alone: twins are two people, a leaver
+    reported twice by two schools is one; every expected case and referral once, no other."""
+    leavers = cohort(600, seed=11, leaving=date(2026, 7, 17))
+    upns = [lv["upn"] for lv in leavers]
+    families = [(lv["family_name"], lv["date_of_birth"], lv["home_postcode"]) for lv in leavers]
+    assert len(upns) - len(set(upns)) >= 2  # some reported twice
+    assert sum(families.count(f) == 2 and upns.count(u) == 1 for f, u in zip(families, upns)) >= 4  # twins
+    reports = [report(b) for b in leavers]
+    for start in range(0, len(reports), 100):
+        await apply(db, reports[start:start + 100], "set_based")
+    want_case, want_ref = expected(leavers, TODAY)
+    cases = {r["person_key"]: r["n"] for r in await rows(db, "select person_key, count(*) n from cases group by 1")}
+    refs = {r["k"]: r["n"] for r in await rows(
+        db, "select convert_from(key, 'utf8') k, count(*) n from outbox"
+            " where topic = 'la-tracker.referral-requested.v1' group by 1")}
+    keys = {r.person_key for r in reports}
+    lost = sum(int(want and have == 0) for k in keys
+               for have, want in ((cases.get(k, 0), k in want_case), (refs.get(k, 0), k in want_ref)))
+    duplicates = sum(int(have > 1 or (have and not want)) for k in keys
+                     for have, want in ((cases.get(k, 0), k in want_case), (refs.get(k, 0), k in want_ref)))
+    assert (lost, duplicates) == (0, 0)
+    [people] = await rows(db, "select count(*) n from young_people where merged_into is null")
+    assert people["n"] == len(set(upns))

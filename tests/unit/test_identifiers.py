@@ -71,3 +71,50 @@ def test_malformed_postcodes_are_rejected(bad):
 
 def test_postcode_district_is_the_outward_code():
     assert ids.postcode_district("de12aa") == "DE1"
+
+
+ARABIC_INDIC_8 = "\u0668"  # a digit to str.isdigit() and to re's \d, but not an ASCII digit
+FULLWIDTH_A = "\uff21"
+
+
+@pytest.mark.parametrize("validate, value, what", [
+    (ids.validate_upn, "H" + ARABIC_INDIC_8 + "01200001001", "UPN"),
+    (ids.validate_upn, FULLWIDTH_A + "801200001001", "UPN"),
+    (ids.validate_uln, "123456789" + "\u0669", "ULN"),
+    (ids.validate_laestab, "831" + "\u0664" + "001", "LAESTAB"),
+    (ids.validate_ukprn, "1000123" + "\u0664", "UKPRN"),
+    (ids.normalise_postcode, "DE1 " + "\u0662" + "AA", "postcode"),
+    (ids.normalise_postcode, "DE1\u00a02AA", "postcode"),  # a no-break space is not ASCII either
+])
+def test_identifiers_refuse_other_scripts_digits_and_letters(validate, value, what):
+    with pytest.raises(ValueError, match=f"{what} must use ASCII"):
+        validate(value)
+
+
+def test_a_trailing_newline_is_not_part_of_a_valid_identifier():
+    for validate, value in ((ids.validate_laestab, "8314001\n"), (ids.validate_ukprn, "10001234\n")):
+        assert validate(value) == value.strip()  # stripped, as spaces are
+    with pytest.raises(ValueError):
+        ids.normalise_postcode("DE1 2AA\n\n")
+
+
+def _upn(la: str) -> str:
+    body = f"{la}200001001"
+    return ids.upn_check_letter(body) + body
+
+
+@pytest.mark.parametrize("la", ["831", "201", "420", "940", "942", "928", "909", "835", "836", "837", "820", "875"])
+def test_upn_la_numbers_past_and_present_are_valid(la):
+    assert ids.validate_upn(_upn(la)) == _upn(la)
+
+
+@pytest.mark.parametrize("la", ["000", "100", "999", "832", "950"])
+def test_upn_whose_characters_2_to_4_are_no_dfe_la_number_is_refused(la):
+    with pytest.raises(ValueError, match="not a DfE LA number"):
+        ids.validate_upn(_upn(la))
+
+
+def test_uln_starting_with_zero_is_refused():
+    first9 = next(f"0{n:08d}" for n in range(1, 10**8) if ids.uln_check_digit(f"0{n:08d}") not in (None, 10))
+    with pytest.raises(ValueError, match="start with 0"):
+        ids.validate_uln(first9 + str(ids.uln_check_digit(first9)))

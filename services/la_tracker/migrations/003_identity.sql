@@ -5,4 +5,5 @@ alter table young_people add column gender text;
 create index young_people_dob_family_given on young_people (dob, family_norm, given_norm);
 alter table review_queue alter column candidate_key drop not null;
 alter table review_queue add column report jsonb;
-alter table review_queue add column decision_note text;
+alter table review_queue add column merge_record jsonb;   -- what a merge closed, so that a split can undo it
+-- status: open | merged | kept_apart | split | closed_cross_la
