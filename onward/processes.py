@@ -63,9 +63,8 @@ def serve(service: str, process: str, settings: Settings, port: int | None = Non
         app = importlib.import_module(f"services.{service}.api").build_app(settings)
         uvicorn.run(app, host=host, port=port or spec.port, log_config=None, access_log=False)
     elif process.startswith("worker"):
-        from onward.stream import run_worker
-
         from onward.db import wait_for_schema
+        from onward.stream import run_worker
 
         asyncio.run(wait_for_schema(settings.database_url, spec.migrations))  # before joining the group
         # Replicas join the service's one consumer group and share its partitions.
