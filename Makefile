@@ -17,8 +17,13 @@ CHAOS_LEAVERS ?= 50000
 
 # Every Python dependency comes from a lock file with hashes (requirements/, written by `make lock`),
 # installed with hash checking; then the project itself, without dependencies or an unpinned build env.
+# PYTHON may name any of Python 3.11-3.13 (make test PYTHON=python3.13); a pyenv shim of a version that is not
+# the active one resolves to pyenv's own install of it.
+PYTHON_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null || \
+               ls $$(pyenv root 2>/dev/null)/versions/*/bin/$(PYTHON) 2>/dev/null | tail -1)
 $(VENV)/.installed: pyproject.toml requirements/build.txt requirements/test.txt
-	$(PYTHON) -m venv $(VENV)
+	$(if $(PYTHON_EXE),,$(error $(PYTHON) not found: make test PYTHON=python3.13, or a path to a Python 3.11-3.13))
+	$(PYTHON_EXE) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --require-hashes -r requirements/build.txt -r requirements/test.txt
 	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $@

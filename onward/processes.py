@@ -71,9 +71,8 @@ def serve(service: str, process: str, settings: Settings, port: int | None = Non
         if not server.started:
             raise SystemExit(3)
     elif process.startswith("worker"):
-        from onward.stream import run_worker
-
         from onward.db import wait_for_schema
+        from onward.stream import run_worker
 
         asyncio.run(wait_for_schema(settings.database_url, spec.migrations))  # before joining the group
         # Replicas join the service's one consumer group and share its partitions.

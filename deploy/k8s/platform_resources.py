@@ -55,3 +55,27 @@ def pod_monitor(labels: dict) -> dict:
             "spec": {"selector": {"matchLabels": labels},
                      "podMetricsEndpoints": [{"port": port, "path": "/metrics", "interval": "30s"}
                                              for port in ("http", "metrics")]}}
+
+
+# The alerts of docs/operations.md (section 8), deployable: (name, PromQL, for, severity, summary).
+ALERTS = [
+    ("OnwardConsumerLag", "max by (group) (onward_consumer_lag_records) > 0", "10m", "warning",
+     "records have waited 10 minutes for {{ $labels.group }}: not keeping up, down or stalled"),
+    ("OnwardOutboxNotPublishing", "max(onward_outbox_oldest_unpublished_seconds) > 60", "5m", "critical",
+     "committed events are not reaching Kafka"),
+    ("OnwardDeadLetters", 'increase(onward_events_consumed_total{result="dead_lettered"}[15m]) > 0', "0m", "warning",
+     "records were dead-lettered"),
+    ("OnwardHttp5xx", 'sum by (job) (rate(onward_http_request_duration_seconds_count{status=~"5.."}[5m])) > 0', "5m",
+     "warning", "server errors (503: the database was unreachable)"),
+    ("OnwardWorkerRestarts", 'increase(kube_pod_container_status_restarts_total{container="worker"}[30m]) > 2', "0m",
+     "warning", "a worker keeps being restarted by its liveness probe (stalled consumer)"),
+]
+
+
+def prometheus_rule(labels: dict) -> dict:
+    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+            "metadata": {"name": "onward", "labels": labels},
+            "spec": {"groups": [{"name": "onward", "rules": [
+                {"alert": name, "expr": expr, "for": duration, "labels": {"severity": severity},
+                 "annotations": {"summary": summary, "runbook": "docs/operations.md section 8"}}
+                for name, expr, duration, severity, summary in ALERTS]}]}}

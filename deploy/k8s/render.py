@@ -179,7 +179,8 @@ def config_map() -> dict:
 
 def documents() -> dict[str, list[dict]]:
     files = {"config.yaml": [config_map()], "kafka-topics.yaml": platform.kafka_topics(LABELS),
-             "kafka-users.yaml": platform.kafka_users(LABELS), "pod-monitor.yaml": [platform.pod_monitor(LABELS)]}
+             "kafka-users.yaml": platform.kafka_users(LABELS), "pod-monitor.yaml": [platform.pod_monitor(LABELS)],
+             "prometheus-rule.yaml": [platform.prometheus_rule(LABELS)]}
     for name in SERVICES:
         for process in ("api", "worker", "relay"):
             docs = [deployment(name, process), pdb(name, process)]

@@ -54,9 +54,9 @@ async def test_a_trace_id_set_at_school_exit_reaches_ncs_referral(http, urls, to
 async def test_every_process_exposes_its_named_metrics_after_a_run(http, urls, tokens):
     await _refer(http, urls, tokens, secrets.token_hex(16))
     for service, port in PORTS.items():
-        assert "onward_http_request_seconds_bucket" in await _metrics(http, port), service
+        assert "onward_http_request_duration_seconds_bucket" in await _metrics(http, port), service
     school = await _metrics(http, PORTS["school_exit"])
-    assert _total(school["onward_http_request_seconds_count"], route="/v1/leavers", status="202") >= 1
+    assert _total(school["onward_http_request_duration_seconds_count"], route="/v1/leavers", status="202") >= 1
     la = await _metrics(http, PORTS["la_tracker"])
     assert _total(la["onward_la_open_cases"], la="831") >= 1 and "onward_la_oldest_open_case_seconds" in la
     ncs = await _metrics(http, PORTS["ncs_referral"])
@@ -82,15 +82,20 @@ async def test_every_process_exposes_its_named_metrics_after_a_run(http, urls, t
 
     async def lag_reported():  # the workers report lag and DLQ depth every 15 s
         la_workers = await worker_metrics("la_tracker")
-        return (any("onward_consumer_lag" in w for w in la_workers)
+        return (any("onward_consumer_lag_records" in w for w in la_workers)
                 and any("onward_dlq_records" in w for w in la_workers) and la_workers)
     la_workers = await eventually(lag_reported, timeout=40, interval=1)
-    lag = [s for w in la_workers for s in w.get("onward_consumer_lag", [])]
+    lag = [s for w in la_workers for s in w.get("onward_consumer_lag_records", [])]
     assert {s.labels["topic"] for s in lag} >= {"school-exit.leaver-registered.v1"}
     assert all(s.labels["group"] == "onward-la_tracker" and s.labels["partition"].isdigit() for s in lag)
 
+    for service in ("la_tracker", "ncs_referral", "school_exit"):  # liveness from consumer progress, same port
+        for process in ("worker", "worker-2"):
+            r = await http.get(f"http://127.0.0.1:{metrics_port(PORTS[service], process)}/healthz")
+            assert (r.status_code, r.text) == (200, "alive"), (service, process)
+
     for service in PORTS:
         relay = await _metrics(http, metrics_port(PORTS[service], "relay"))
-        assert "onward_outbox_backlog" in relay and "onward_outbox_oldest_unpublished_seconds" in relay, service
+        assert "onward_outbox_backlog_events" in relay and "onward_outbox_oldest_unpublished_seconds" in relay, service
     relay = await _metrics(http, metrics_port(PORTS["school_exit"], "relay"))
     assert _total(relay["onward_outbox_published_total"], topic="school-exit.leaver-registered.v1") >= 1

@@ -53,3 +53,22 @@ async def test_failed_effect_leaves_the_event_unprocessed_so_redelivery_applies_
     assert await pool.fetchval("select count(*) from test_effects where event_id = $1", ev.event_id) == 0
     assert await process_once(pool, "test", ev, _effect) is True
     assert await pool.fetchval("select count(*) from test_effects where event_id = $1", ev.event_id) == 1
+
+
+@pytest.mark.parametrize("sql", [
+    "insert into table_from_a_later_migration values ($1)",  # the deploy's migration has not run yet
+    "set local role onward_test_no_grants; insert into test_effects values ($1, 1)",  # a grant the role lacks
+])
+async def test_a_missing_table_or_grant_is_retried_not_dead_lettered(pool, sql):
+    """process_batch returns failures for the DLQ and raises what the caller retries: a table or grant missing
+    during a deploy is the operator's to fix, so its events wait rather than go to the DLQ."""
+    from onward.consumer import TRANSIENT_ERRORS, process_batch
+
+    async def effect(conn, event):
+        for statement in sql.split("; "):
+            await conn.execute(statement, *([event.event_id] if "$1" in statement else []))
+    await pool.execute("do $$ begin create role onward_test_no_grants; exception when duplicate_object then null; end $$")
+    ev = _event()
+    with pytest.raises(TRANSIENT_ERRORS):
+        await process_batch(pool, "test-missing", [ev], effect)
+    assert await pool.fetchval("select count(*) from processed_events where event_id = $1", ev.event_id) == 0

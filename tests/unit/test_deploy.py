@@ -111,7 +111,7 @@ def _docs():
                 yield path.name, doc
 
 
-CUSTOM_KINDS = {"KafkaTopic", "KafkaUser", "PodMonitor"}  # Strimzi and Prometheus Operator resources
+CUSTOM_KINDS = {"KafkaTopic", "KafkaUser", "PodMonitor", "PrometheusRule"}  # Strimzi and Prometheus Operator resources
 
 
 @pytest.mark.parametrize("name,doc", [(n, d) for n, d in _docs() if d["kind"] not in CUSTOM_KINDS],
@@ -220,6 +220,21 @@ def test_kafka_topics_and_users_come_from_the_topic_registry_and_acl_list():
         assert spec["authentication"]["type"] == "scram-sha-512"
         assert [(a["resource"]["type"], a["resource"]["name"], tuple(a["operations"]))
                 for a in spec["authorization"]["acls"]] == acl_rules()[user]
+
+
+def test_alerts_are_the_runbooks_and_name_metrics_the_code_defines():
+    """Each PrometheusRule alert is in the runbook's table verbatim, and every onward_ metric it reads is one
+    the code defines (a renamed metric would leave an alert that can never fire)."""
+    rule = next(d for _, d in _docs() if d["kind"] == "PrometheusRule")
+    runbook = (ROOT / "docs" / "operations.md").read_text()
+    code = "".join(p.read_text() for p in [*ROOT.glob("onward/*.py"), *ROOT.glob("services/*/*.py")])
+    rules = rule["spec"]["groups"][0]["rules"]
+    for r in rules:
+        assert f"`{r['expr']}`" in runbook, r["alert"]
+        for metric in re.findall(r"\b(onward_[a-z_]+?)(?:_bucket|_count|_sum)?\b", r["expr"]):
+            assert f'"{metric}"' in code, (r["alert"], metric)
+    lag = next(r for r in rules if r["alert"] == "OnwardConsumerLag")
+    assert lag["expr"].endswith("> 0") and lag["for"] == "10m"  # any sustained lag, not only a large one
 
 
 def _kustomize() -> list[str]:
