@@ -1,17 +1,21 @@
-"""The "check before you send" page: the MIR's error rules run on the NCCIS return for a period.
+"""NCCIS pages: "check before you send" and the LA's NCCIS settings (currency table and defaults).
 
-Counts per priority come first, then each breach with its rule number, priority and young person,
-linking to the case where it can be fixed. It calls the same function as GET /v1/exports/nccis/check.
+The check lists counts per priority first, then each breach with its rule number, priority and young
+person, linking to the case where it can be fixed. Both pages call the JSON API's functions
+(services/la_tracker/api_nccis.py), so its rules, scoping and audit apply.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
 from onward import web
+from schemas import nccis
 from services.la_tracker import api_nccis
+from services.la_tracker.currency import RULE_LABELS
 from services.la_tracker.web import who
 
 pages = APIRouter(include_in_schema=False)
@@ -29,6 +33,42 @@ async def check_page(request: Request, period_end: str | None = None, la: str | 
     result = await api_nccis.nccis_check(request, end, user, la)
     return web.render(request, "nccis_check.html", title="Check the NCCIS return", result=result, la=la,
                       period_end=end.isoformat())
+
+
+def _settings_page(request: Request, settings: dict, status_code: int = 200, errors: dict | None = None,
+                   done: bool = False) -> Response:
+    rows = [(code, label, settings["currency"].get(code, "")) for code, (label, _) in nccis.ACTIVITY_CODES.items()]
+    return web.render(request, "nccis_settings.html", status_code=status_code, title="NCCIS settings",
+                      settings=settings, rows=rows, rule_labels=RULE_LABELS, errors=errors or {}, done=done)
+
+
+@pages.get("/exports/settings")
+async def settings_page(request: Request, la: str | None = None) -> Response:
+    settings = await api_nccis.get_settings(request, who(request), la)
+    return _settings_page(request, settings, done=request.query_params.get("done") == "1")
+
+
+@pages.post("/exports/settings")
+async def save_settings(request: Request, la: str | None = None) -> Response:
+    user = who(request)
+    form = await request.form()
+    web.check_csrf(request, form)
+    names = [f"currency_{code}" for code in nccis.ACTIVITY_CODES]
+    data = web.form_data(form, "level_of_need_default", "confirmation_due", *names)
+    body = {"level_of_need_default": data["level_of_need_default"], "confirmation_due": data["confirmation_due"],
+            "currency": {name[9:]: data[name] for name in names if data[name]}}
+    try:
+        await api_nccis.put_settings(request, api_nccis.NccisSettingsIn.model_validate(body), user, la)
+    except ValidationError as exc:
+        errors = {".".join(str(p) for p in e["loc"]).replace("currency.", "currency_").split(".")[0]:
+                  e["msg"].removeprefix("Value error, ") for e in exc.errors()}
+        current = await api_nccis.get_settings(request, user, la)
+        shown = {**current, **{k: v for k, v in body.items() if k != "currency" and v}, "currency": {
+            **current["currency"], **body["currency"]}}
+        return _settings_page(request, shown, status_code=422, errors=errors)
+    except HTTPException:
+        raise
+    return RedirectResponse("/exports/settings?done=1" + (f"&la={la}" if la else ""), status_code=303)
 
 
 def install(app: FastAPI) -> None:

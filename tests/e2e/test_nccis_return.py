@@ -196,3 +196,33 @@ async def test_check_lists_breaches_by_rule_with_the_case_to_fix(cohort, http, u
         return [b for b in check["breaches"] if b["rule"] == 262] or None
     [b] = await eventually(breach)
     assert b["priority"] == 1 and b["name"] == f"{lv['given_name']} {lv['family_name']}"
+
+
+async def test_staff_are_asked_for_what_the_return_needs_when_they_record_an_activity(cohort, http, urls):
+    case = await cohort.case("neet")
+    url = f"{urls['la_tracker']}/v1/cases/{case['case_id']}"
+    for body, field in (({"activity_code": "616", "start_date": "2027-01-06"}, "review_date"),
+                        ({"activity_code": "230"}, "predicted_end_date"),
+                        ({"activity_code": "615"}, "start_date"),
+                        ({"activity_code": "460", "predicted_end_date": "2027-07-01"}, "activity_code"),
+                        ({"activity_code": "650"}, "characteristic")):
+        r = await http.put(f"{url}/activity", json=body, headers=cohort.staff)
+        assert (r.status_code, r.json()["detail"][0]["field"]) == (422, field), r.text
+    r = await http.put(f"{url}/level-of-need", json={"level_of_need": 3}, headers=cohort.staff)
+    assert r.status_code == 200
+    check, records = await _return(cohort, THIS_END)
+    assert _by_upn(records, cohort.people["neet"])["LevelOfNeedCode"] == "3"
+
+
+async def test_la_sets_its_level_of_need_default_and_currency_table(cohort, http, urls):
+    headers = cohort.tokens("la_staff", la=OTHER_LA)
+    url = f"{urls['la_tracker']}/v1/nccis/settings"
+    r = await http.put(url, json={"level_of_need_default": 2, "confirmation_due": "10-15",
+                                  "currency": {"330": "months:3"}}, headers=headers)
+    assert r.status_code == 200, r.text
+    got = (await http.get(url, headers=headers)).json()
+    assert (got["confirmation_due"], got["currency"]["330"], got["currency"]["310"]) == ("10-15", "months:3", "months:12")
+    check, records = await _return(cohort, THIS_END, la=OTHER_LA)
+    assert _by_upn(records, cohort.people["moves"])["LevelOfNeedCode"] == "2"
+    r = await http.put(url, json={"currency": {"330": "weeks:3"}}, headers=headers)
+    assert r.status_code == 422

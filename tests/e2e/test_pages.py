@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -251,3 +252,38 @@ async def test_the_accessibility_check_finds_violations_when_there_are_some(brow
     with pytest.raises(AssertionError, match="image-alt|label"):
         await v.axe()
     await context.close()
+
+
+async def test_la_officer_checks_the_nccis_return_and_follows_a_breach_to_the_case(browser, http, urls, tokens):
+    # Leicester (856): no other test uses it. A school reports 616 (start agreed) without a review date.
+    born = date(date.today().year - 17 + (date.today().month >= 9), 2, 1).isoformat()   # academic age 16
+    body, pkey = await _submit_leaver(http, urls, tokens, school_laestab="8564001", home_postcode="LE1 1AA",
+                                      nc_year=12, date_of_birth=born,
+                                      destination={"activity_code": "616", "status": "confirmed"})
+
+    async def case():
+        r = await http.get(f"{urls['la_tracker']}/v1/cases", params={"person_key": pkey}, headers=tokens("admin"))
+        return r.json()["items"]
+    await eventually(case)
+    la = await sign_in(browser, urls["la_tracker"], "LA tracking staff", "Leicester (856)")
+    month_end = (date.today().replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    await la.go(f"/exports/check?period_end={month_end.isoformat()}")
+    await expect(la.page.locator('#counts [data-priority="1"]')).to_have_text("1")
+    await expect(la.page.locator('#counts [data-priority="file"]')).to_have_text("0")
+    row = la.page.locator("tbody tr", has_text="without ReviewDate")
+    await expect(row.locator("td").first).to_have_text("262")
+    await la.shot("nccis-check")
+    async with la.page.expect_navigation():
+        await row.get_by_role("link", name=f"{body['given_name']} {body['family_name']}").click()
+    await la.axe()
+    await expect(la.page.get_by_role("heading", level=1)).to_contain_text(body["family_name"])
+
+    await la.go("/exports/settings")
+    await la.page.get_by_label("330 ").fill("weeks:3")
+    await la.submit("Save settings", status=422)
+    await expect(la.page.locator(".govuk-error-summary")).to_contain_text("not a currency rule")
+    await la.page.get_by_label("330 ").fill("months:3")
+    await la.submit("Save settings")
+    await expect(la.page.locator(".govuk-notification-banner")).to_contain_text("Settings saved")
+    settings = (await http.get(f"{urls['la_tracker']}/v1/nccis/settings", headers=tokens("la_staff", la="856"))).json()
+    assert settings["currency"]["330"] == "months:3"
