@@ -88,7 +88,7 @@ async def person_by_alias(conn, alias_key: str) -> str | None:
 
 async def weak_matches(conn, *, dob, family_norm: str, given_norm: str, postcode: str, exclude: str, la: str
                        ) -> list[asyncpg.Record]:
-    """Possible duplicates in the LA, for staff review: same DOB and family name, or DOB, given name and postcode."""
+    """People of the same LA resembling a new report too weakly to merge (domain.weak_match_reason's rules)."""
     return await conn.fetch(
         "select person_key, case when family_norm = $2 then 'same_family_name_and_dob'"
         " else 'same_given_name_dob_and_postcode' end as reason from young_people"
