@@ -35,6 +35,17 @@ def check_working(status: str, claimed_by: str | None, adviser: str) -> None:
     if claimed_by != adviser:
         raise NotAllowed("referral is claimed by another adviser")
 
+def intake_refusal(share_with_ncs: bool, objects_to_sharing: bool) -> str | None:
+    """Why the NCS must not take a referral, or None. Never without recorded consent to share with the NCS,
+    and never when the young person objects to sharing (docs/domain-rules.md 4 and 5.5): the product's
+    default legal position, applied here whatever the referring LA's policy says."""
+    if objects_to_sharing:
+        return "the young person objects to sharing: no referral to the NCS"
+    if not share_with_ncs:
+        return "referral has no recorded consent to share with the NCS"
+    return None
+
+
 # Contact outcomes that count as a failed attempt to reach the young person.
 FAILED_CONTACT = frozenset({"no_answer", "left_message", "wrong_details"})
 

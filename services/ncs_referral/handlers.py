@@ -25,8 +25,9 @@ async def on_referral_requested(conn: asyncpg.Connection, ev: ReferralRequested)
     """Store the handoff, routed to the NCS area of the referring LA's region; never without consent."""
     if await erasure.erased_since(conn, ev.person_key, ev.occurred_at):
         return  # replayed after the young person's data was erased
-    if not ev.consent.share_with_ncs or ev.consent.objects_to_sharing:
-        raise Rejected("referral has no recorded consent to share with the NCS")
+    refusal = domain.intake_refusal(ev.consent.share_with_ncs, ev.consent.objects_to_sharing)
+    if refusal is not None:
+        raise Rejected(refusal)
     la = local_authorities().get(ev.responsible_la)
     if la is None:
         raise Rejected(f"referring LA {ev.responsible_la} is not an English LA")

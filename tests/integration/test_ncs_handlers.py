@@ -62,10 +62,11 @@ async def test_the_same_referral_twice_is_stored_once(pool):
     assert kinds == ["received"]
 
 
-@pytest.mark.parametrize("consent, objects", [(False, False), (True, True)])
-async def test_a_referral_without_consent_to_share_is_refused(pool, consent, objects):
+@pytest.mark.parametrize("consent, objects, why", [(False, False, "no recorded consent"), (True, True, "objects"),
+                                                  (False, True, "objects")])
+async def test_a_referral_without_consent_to_share_is_refused(pool, consent, objects, why):
     ev = f.referral_requested(consent=consent, objects=objects)
-    with pytest.raises(Rejected, match="consent"):
+    with pytest.raises(Rejected, match=why):
         await _received(pool, ev)
     assert await _row(pool, ev.referral_id) is None
 
