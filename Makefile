@@ -70,7 +70,7 @@ test: install
 
 ## screenshots: re-take the README's screenshots of the pages (docs/screenshots) with the browser tests
 screenshots: install
-	ONWARD_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -q tests/e2e/test_pages.py
+	ONWARD_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -q tests/e2e/test_pages.py tests/e2e/test_school_pages.py
 
 test-unit: install
 	$(VENV)/bin/pytest -q tests/unit

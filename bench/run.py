@@ -194,6 +194,27 @@ async def latency(urls: dict, http: httpx.AsyncClient, token: dict, rate: int, s
     return hist, len(pending)
 
 
+IMPORT_ROWS, IMPORT_SCHOOL = 5000, "8314001"
+
+
+async def file_imports(http: httpx.AsyncClient, base: str, token: dict, leavers: list[dict]) -> dict:
+    """Seconds for school_exit to take a 5,000-row CSV and a 5,000-pupil CTF, laid out as spreadsheets and
+    MIS write them (tests/school_files.py), from upload to the per-row results (issue 15: under 10 s each).
+    Needs 2 x IMPORT_ROWS leavers that the stack has not seen."""
+    from tests.school_files import csv_file, ctf
+
+    own = [lv | {"school_laestab": IMPORT_SCHOOL} for lv in leavers[:2 * IMPORT_ROWS]]
+    out = {}
+    for kind, data in (("csv", csv_file(own[:IMPORT_ROWS])), ("ctf", ctf(own[IMPORT_ROWS:], IMPORT_SCHOOL))):
+        started = time.monotonic()
+        r = await http.post(f"{base}/v1/leavers/import", files={"file": (f"leavers.{kind}", data)},
+                            data={"school_laestab": IMPORT_SCHOOL}, headers=token, timeout=300)
+        r.raise_for_status()
+        out[f"import_{kind}_{IMPORT_ROWS}_s"] = round(time.monotonic() - started, 2)
+        out[f"import_{kind}_{IMPORT_ROWS}_accepted"] = r.json()["accepted"]
+    return out
+
+
 def _proc(pid: int) -> tuple[float, float]:
     """(peak RSS MB, CPU seconds) of a live process."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -225,8 +246,9 @@ async def main(args) -> dict:
     try:
         # One generator call: twins are two people, a leaver reported twice by two schools is one.
         n_background, n_probes = int(args.latency_rate * (args.latency_seconds + 1)), int(args.latency_seconds * 4) + 4
-        n_warm = 12
-        everyone = cohort(args.leavers + n_background + n_probes + n_warm, seed=args.seed)
+        n_warm, n_files = 12, 2 * IMPORT_ROWS
+        everyone = cohort(args.leavers + n_background + n_probes + n_warm + n_files, seed=args.seed)
+        for_files, everyone = everyone[-n_files:], everyone[:-n_files]
         leavers = everyone[:args.leavers]
         background, probes = everyone[args.leavers:-n_probes - n_warm], everyone[-n_probes - n_warm:-n_warm]
         warm = everyone[-n_warm:]
@@ -245,6 +267,7 @@ async def main(args) -> dict:
             cpu = {k: round((_proc(p)[1] - cpu_before[k]) / e2e_s, 2) for k, p in pids.items()}
             hist, missing = await latency(urls, http, token, args.latency_rate, args.latency_seconds, background,
                                           probes)
+            files = await file_imports(http, f"http://127.0.0.1:{PORTS['school_exit']}", token, for_files)
         rss = {k: round(_proc(p)[0], 1) for k, p in pids.items()}
     finally:
         stack.down()
@@ -267,7 +290,7 @@ async def main(args) -> dict:
         "handoff_latency_p95_ms": hist.get_value_at_percentile(95),
         "handoff_latency_p99_ms": hist.get_value_at_percentile(99),
         "handoff_latency_max_ms": hist.get_max_value(),
-        **nccis, "peak_rss_mb": rss, "cpu_cores_during_end_to_end": cpu,
+        **nccis, **files, "peak_rss_mb": rss, "cpu_cores_during_end_to_end": cpu,
     }
 
 

@@ -8,6 +8,8 @@ with lower-case headers, DD/MM/YYYY dates and the optional columns.
 """
 from __future__ import annotations
 
+import csv
+import io
 from xml.sax.saxutils import escape
 
 BOM = b"\xef\xbb\xbf"
@@ -101,11 +103,13 @@ def _uk(iso: str) -> str:
 def csv_row(p: dict) -> str:
     """A CSV line of a leaver body; dates written DD/MM/YYYY as spreadsheets do."""
     dest = p.get("destination") or {}
-    return ",".join([p["upn"], p.get("uln") or "", p["given_name"], p["family_name"], _uk(p["date_of_birth"]),
-                     p["home_postcode"], _uk(p["leaving_date"]), str(p.get("nc_year", 13)),
-                     dest.get("activity_code", ""), dest.get("status", ""), p.get("consent_flag", "Y"),
-                     '"14 Friar Gate, Flat 2"', "Derby", p.get("gender", "M"), p.get("ethnicity", "ABAN"),
-                     p.get("ehcp", "N"), p.get("sen_support", "N"), p.get("looked_after", "N")])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow([
+        p["upn"], p.get("uln") or "", p["given_name"], p["family_name"], _uk(p["date_of_birth"]), p["home_postcode"],
+        _uk(p["leaving_date"]), str(p.get("nc_year", 13)), dest.get("activity_code", ""), dest.get("status", ""),
+        p.get("consent_flag", "Y"), "14 Friar Gate, Flat 2", "Derby", p.get("gender", "M"), p.get("ethnicity", "ABAN"),
+        p.get("ehcp", "N"), p.get("sen_support", "N"), p.get("looked_after", "N")])
+    return out.getvalue()
 
 
 def csv_file(pupils: list[dict], *, bom: bool = True) -> bytes:

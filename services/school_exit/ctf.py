@@ -5,19 +5,19 @@ holds UPN, UniqueLearnerNumber, Surname, Forename, DOB, Gender, `BasicDetails` (
 `LookedAfter/InCare`, `SENhistory/SEN` (StartDate, SENprovision), `Address` (BS7666Address, PostCode)
 and `SchoolHistory/School` (LEA, Estab, EntryDate, LeavingDate). No public XSD was found, so unknown
 elements are ignored and a few elements are read where exports are known to put them instead.
-XML goes through defusedxml with DTDs forbidden: no external entities, no entity-expansion bombs.
+A file with a DTD is refused before parsing: without one no entity can be declared, so there are no
+external entities and no entity-expansion bombs (the same rule as defusedxml's forbid_dtd, checked on
+the decoded text so that the standard library's C parser can be used: 5,000 pupils parse in about a
+second instead of four).
 """
 from __future__ import annotations
 
 from datetime import date
 from typing import get_args
-from xml.etree.ElementTree import Element
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from xml.etree.ElementTree import Element, ParseError, fromstring
 
 from schemas.events import Ethnicity
-from services.school_exit.imports import Row, UnreadableFile, parse_date
+from services.school_exit.imports import Row, UnreadableFile, decode_text, parse_date
 
 ETHNICITIES = frozenset(get_args(Ethnicity))
 # SENprovision: E = EHC plan, K = SEN support, N = none; S = statement of SEN (before 2014; all were
@@ -31,10 +31,25 @@ FIELD_ELEMENTS = {"upn": "UPN", "uln": "UniqueLearnerNumber", "given_name": "For
                   "school_laestab": "Header/SourceSchool"}
 
 
+def _find(el: Element | None, path: str) -> Element | None:
+    # Child by child: a plain tag takes the C parser's fast path, a "a/b" path would go through ElementPath.
+    for tag in path.split("/"):
+        if el is None:
+            return None
+        el = el.find(tag)
+    return el
+
+
+def _all(el: Element, path: str) -> list[Element]:
+    parent, _, tag = path.rpartition("/")
+    holder = _find(el, parent)
+    return holder.findall(tag) if holder is not None else []
+
+
 def _text(el: Element | None, *paths: str) -> str | None:
     """The first non-empty text among `paths` (where different exports put the same item)."""
     for path in paths:
-        found = el.find(path) if el is not None else None
+        found = _find(el, path)
         if found is not None and found.text and found.text.strip():
             return found.text.strip()
     return None
@@ -69,7 +84,7 @@ def address(pupil: Element) -> tuple[list[str], str | None]:
 def send(pupil: Element) -> dict:
     """The SEN provision of the latest SENhistory/SEN by StartDate (files list them in any order)."""
     entries = [(_when(s, "StartDate") or date.min, i, _text(s, "SENprovision") or "N")
-               for i, s in enumerate(pupil.findall("SENhistory/SEN"))]
+               for i, s in enumerate(_all(pupil, "SENhistory/SEN"))]
     latest = max(entries)[2].upper() if entries else "N"
     return {"ehcp": latest in EHC_PLAN, "sen_support": latest in SEN_SUPPORT}
 
@@ -78,7 +93,7 @@ def leaving_date(pupil: Element, laestab: str) -> date | None:
     """The leaving date in the uploading school's own SchoolHistory entry (LEA + Estab match); earlier
     schools come first in the history and their dates are not this school's. If the pupil joined this
     school twice, the latest entry counts."""
-    own = [s for s in pupil.findall("SchoolHistory/School")
+    own = [s for s in _all(pupil, "SchoolHistory/School")
            if _text(s, "LEA") == laestab[:3] and (_text(s, "Estab") or "").zfill(4) == laestab[3:]]
     own.sort(key=lambda s: _when(s, "EntryDate") or date.min)
     return _when(own[-1], "LeavingDate") if own else None
@@ -117,12 +132,12 @@ def _pupil(pupil: Element, number: int, laestab: str, default_leaving: date | No
 
 def parse(data: bytes, laestab: str, default_leaving: date | None) -> list[Row]:
     """One Row per pupil; refuses a file exported by another school than the uploader."""
+    text = decode_text(data)  # UTF-8, byte-order mark removed: the text the parser will read
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise UnreadableFile("XML with a DTD or entities is refused (external-entity and expansion attacks)")
     try:
-        root = fromstring(data.removeprefix(b"\xef\xbb\xbf"), forbid_dtd=True, forbid_entities=True,
-                          forbid_external=True)
-    except DefusedXmlException:
-        raise UnreadableFile("XML with a DTD or entities is refused (external-entity and expansion attacks)") from None
-    except Exception:
+        root = fromstring(text)
+    except ParseError:
         raise UnreadableFile("the file is not well-formed XML") from None
     header = root.find("Header")
     if root.tag != "CTfile" or header is None:
@@ -132,4 +147,4 @@ def parse(data: bytes, laestab: str, default_leaving: date | None) -> list[Row]:
         raise UnreadableFile(f"this CTF was exported by LAESTAB {lea}{estab.zfill(4)}, not by your school"
                              f" ({laestab})")
     return [_pupil(p, n, laestab, default_leaving)
-            for n, p in enumerate(root.findall("CTFpupilData/Pupil"), start=1)]
+            for n, p in enumerate(_all(root, "CTFpupilData/Pupil"), start=1)]

@@ -41,12 +41,12 @@ ONWARD_STATUSES = (
 
 # The same statuses in the words a school's data manager reads on its pages.
 ONWARD_STATUS_WORDS = {
-    "registered": "Sent to the local authority",
+    "registered": "Sent to the LA",
     "destination_confirmed": "Destination confirmed",
-    "awaiting_confirmation": "Local authority waiting for the destination to be confirmed",
-    "with_la": "Local authority following up",
-    "referred_to_ncs": "Referred to the National Careers Service",
-    "closed": "Destination found by the local authority or careers service",
+    "awaiting_confirmation": "LA waiting for confirmation",
+    "with_la": "LA following up",
+    "referred_to_ncs": "With the National Careers Service",
+    "closed": "Follow-up closed: destination known",
 }
 
 

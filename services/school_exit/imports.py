@@ -6,7 +6,7 @@ uses (CSV columns, CTF elements), so a problem is reported in the words of the f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 
 class UnreadableFile(ValueError):
@@ -44,11 +44,15 @@ def parse_date(text: str | None) -> date | None:
     """ISO `YYYY-MM-DD` or UK `DD/MM/YYYY` (as MIS exports and spreadsheets write it); ValueError otherwise."""
     if text is None or not text.strip():
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            pass
+    t = text.strip()
+    try:
+        if len(t) == 10 and t[4] == "-" and t[7] == "-":
+            return date.fromisoformat(t)
+        day, month, year = t.split("/")
+        if len(year) == 4 and year.isascii() and (day + month).isascii():
+            return date(int(year), int(month), int(day))
+    except ValueError:
+        pass
     raise ValueError("is not a date: write it as YYYY-MM-DD or DD/MM/YYYY")
 
 

@@ -174,7 +174,7 @@ async def destinations(request: Request) -> Response:
     table = await _summary(request)
     return web.render(request, "destinations.html", title="Destinations summary", table=table,
                       groups=domain.DESTINATION_GROUPS, group_words=domain.DESTINATION_GROUP_WORDS,
-                      most=max([row["total"] for row in table] + [1]))
+                      most=max([n for row in table for n in row["counts"].values()] + [1]))
 
 
 def safe_cell(value: object) -> str:

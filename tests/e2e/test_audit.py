@@ -95,6 +95,8 @@ async def _page_session(http: httpx.AsyncClient, base: str, form: dict) -> None:
 
 
 @pytest.mark.parametrize("service, form, pages, object_type, key", [
+    ("school_exit", {"role": "school", "scope": "8314001"}, ["/leavers?q={family_name}", "/leavers/{leaver_id}"],
+     "leaver", "leaver_id"),
     ("la_tracker", {"role": "la_staff", "scope": "831"}, ["/cases?q={family_name}", "/cases/{case_id}"], "case",
      "case_id"),
     ("ncs_referral", {"role": "ncs_adviser", "scope": "East Midlands"}, ["/referrals?status=new",

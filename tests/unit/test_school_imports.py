@@ -93,3 +93,28 @@ def test_csv_missing_a_required_column_names_it_and_the_template_has_every_colum
 def _uk(iso: str) -> str:
     y, m, d = iso.split("-")
     return f"{d}/{m}/{y}"
+
+
+@pytest.mark.parametrize("attack", [
+    BOM + b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+          b'<CTfile><Header/><CTFpupilData><Pupil><Surname>&b;</Surname></Pupil></CTFpupilData></CTfile>',
+    b'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://example.invalid/ctf.dtd"><CTfile><Header/></CTfile>',
+    b'<CTfile><Header/><CTFpupilData><Pupil><Surname>&xxe;</Surname></Pupil></CTFpupilData></CTfile>',
+    '<?xml version="1.0" encoding="UTF-16"?><CTfile><Header/></CTfile>'.encode("utf-16"),
+])
+def test_ctf_with_a_dtd_entities_or_not_utf8_is_refused_before_anything_is_expanded(attack):
+    with pytest.raises(imports.UnreadableFile):
+        imports.read_file(attack, "8314001", None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-07-17", date(2026, 7, 17)), ("17/07/2026", date(2026, 7, 17)), ("1/7/2026", date(2026, 7, 1)), ("", None),
+    ("31/02/2008", ValueError), ("2026-7-17", ValueError), ("17-07-2026", ValueError), ("17/07/26", ValueError),
+    ("\u0661\u0667/07/2026", ValueError),  # Arabic-Indic digits: int() would take them
+])
+def test_dates_are_iso_or_uk_in_ascii_digits(text, expected):
+    if expected is ValueError:
+        with pytest.raises(ValueError):
+            imports.parse_date(text)
+    else:
+        assert imports.parse_date(text) == expected
