@@ -93,6 +93,7 @@ async def get_case(request: Request, case_id: UUID, who: Principal = Depends(la_
         **_json(case),
         "young_person": {k: person["details"].get(k) for k in PERSONAL_FIELDS},
         "characteristics": f["characteristics"], "send": {"ehcp": f["ehcp"], "sen_support": f["sen_support"]},
+        "level_of_need": person["level_of_need"],
         "consent": {"share_with_ncs": f["consent_to_ncs"], "objects_to_sharing": f["objects_to_sharing"],
                     "source": f.get("consent_source"), "recorded_at": f.get("consent_recorded_at")},
         "current_activity": {"activity_code": person["activity_code"], "status": person["activity_status"],
@@ -170,6 +171,6 @@ def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
     app.include_router(api_admin.router)
     api_nccis.install(app, settings)
     app.include_router(api_reviews.router)
+    web_nccis.install(app)  # before web's /cases/{case_id}/{action}, which would answer its pages 404
     web.install(app)
-    web_nccis.install(app)
     return app

@@ -17,10 +17,11 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import schemas
 from services.la_tracker import nccis_ids
 from services.la_tracker.activity_history import Activity, Placement
 
-XSD = Path(__file__).resolve().parents[2] / "schemas" / "nccis.xsd"
+XSD = Path(schemas.__file__).with_name("nccis.xsd")
 SUPPLIER, VERSION, SCHEMA_VERSION = "Onward", "1.0", "2019"
 DOCTYPE = "<!DOCTYPE NCCIS2019>"
 

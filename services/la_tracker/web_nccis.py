@@ -7,6 +7,7 @@ person, linking to the case where it can be fixed. Both pages call the JSON API'
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,7 +17,7 @@ from onward import web
 from schemas import nccis
 from services.la_tracker import api_nccis
 from services.la_tracker.currency import RULE_LABELS
-from services.la_tracker.web import who
+from services.la_tracker.web import _case_page, who
 
 pages = APIRouter(include_in_schema=False)
 
@@ -69,6 +70,31 @@ async def save_settings(request: Request, la: str | None = None) -> Response:
     except HTTPException:
         raise
     return RedirectResponse("/exports/settings?done=1" + (f"&la={la}" if la else ""), status_code=303)
+
+
+LEVELS = [("", "The LA's default"), ("1", "1 Universal"), ("2", "2 Targeted"), ("3", "3 Specialist")]
+
+
+@pages.get("/cases/{case_id}/level-of-need")
+async def level_of_need_form(request: Request, case_id: UUID) -> Response:
+    return await _case_page(request, case_id, "case_level_of_need.html", title="Level of need", levels=LEVELS,
+                            data={})
+
+
+@pages.post("/cases/{case_id}/level-of-need")
+async def level_of_need_submit(request: Request, case_id: UUID) -> Response:
+    """LevelOfNeedCode for this young person (an empty choice returns them to the LA's default)."""
+    user = who(request)
+    form = await request.form()
+    web.check_csrf(request, form)
+    level = web.form_data(form, "level_of_need")["level_of_need"]
+    try:
+        body = api_nccis.LevelOfNeedIn.model_validate({"level_of_need": level})
+    except ValidationError:
+        return await _case_page(request, case_id, "case_level_of_need.html", status_code=422, title="Level of need",
+                                levels=LEVELS, data={}, errors={"level_of_need": "Select a level of need"})
+    await api_nccis.set_level_of_need(request, case_id, body, user)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
 def install(app: FastAPI) -> None:

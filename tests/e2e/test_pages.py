@@ -277,6 +277,12 @@ async def test_la_officer_checks_the_nccis_return_and_follows_a_breach_to_the_ca
         await row.get_by_role("link", name=f"{body['given_name']} {body['family_name']}").click()
     await la.axe()
     await expect(la.page.get_by_role("heading", level=1)).to_contain_text(body["family_name"])
+    async with la.page.expect_navigation():
+        await la.page.get_by_role("link", name="Change level of need").click()
+    await la.axe()
+    await la.page.get_by_label("3 Specialist").check()
+    await la.submit("Save level of need")
+    await expect(la.page.locator(".govuk-summary-list__row", has_text="Level of need")).to_contain_text("3 Specialist")
 
     await la.go("/exports/settings")
     await la.page.get_by_label("330 ").fill("weeks:3")
