@@ -1,4 +1,4 @@
--- Each LA's numbers for the routing policy (docs/domain-rules.md 5); a missing row means the national defaults.
+-- Each LA's numbers for the routing policy (domain.md 5); a missing row means the national defaults.
 create table la_policies (
     la                    text primary key,
     referral_delay_days   integer not null default 0 check (referral_delay_days >= 0),

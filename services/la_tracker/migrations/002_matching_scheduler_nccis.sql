@@ -1,4 +1,4 @@
--- Matching one person across reports (docs/domain-rules.md 5.8).
+-- Matching one person across reports (domain.md 5.8).
 alter table young_people add column upn text;
 alter table young_people add column uln text;
 alter table young_people add column match_key text;          -- normalised family name | DOB | postcode

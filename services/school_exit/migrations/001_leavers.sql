@@ -11,7 +11,7 @@ create table leavers (
     onward_status_at  timestamptz not null default now(),
     created_at        timestamptz not null default now(),
     updated_at        timestamptz not null default now(),
-    -- docs/contracts.md: the same UPN, school and leaving date is the same leaver report
+    -- design.md: the same UPN, school and leaving date is the same leaver report
     unique (upn, school_laestab, leaving_date)
 );
 create index leavers_school on leavers (school_laestab);
