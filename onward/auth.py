@@ -16,9 +16,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from onward.la_data import local_authorities, ncs_areas
 
-Role = Literal["school", "la_staff", "ncs_adviser", "admin"]
-ROLES: tuple[str, ...] = ("school", "la_staff", "ncs_adviser", "admin")
-SCOPE_CLAIM = {"school": "laestab", "la_staff": "la", "ncs_adviser": "ncs_area"}
+Role = Literal["school", "la_staff", "la_manager", "ncs_adviser", "admin"]
+ROLES: tuple[str, ...] = ("school", "la_staff", "la_manager", "ncs_adviser", "admin")
+SCOPE_CLAIM = {"school": "laestab", "la_staff": "la", "la_manager": "la", "ncs_adviser": "ncs_area"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,20 @@ class Principal:
     laestab: str | None = None
     la: str | None = None
     ncs_area: str | None = None
+    name: str | None = None  # the person's name (OIDC `name` claim, development sign-in's name field)
+    # An `la_manager` token: everything LA staff do (role is `la_staff`, so every LA scoping rule applies
+    # unchanged), plus the LA's routing policy.
+    manager: bool = False
+
+    @property
+    def claimed_role(self) -> str:
+        """The role as the token states it (la_manager for a manager)."""
+        return "la_manager" if self.manager else self.role
+
+    @property
+    def label(self) -> str:
+        """How a person is shown on timelines and claims: their name, else their subject id."""
+        return self.name or self.sub
 
 
 class InvalidToken(Exception):
@@ -35,12 +49,13 @@ class InvalidToken(Exception):
 
 
 def issue_token(secret: str, *, role: str, sub: str | None = None, laestab: str | None = None,
-                la: str | None = None, ncs_area: str | None = None, ttl_seconds: int = 8 * 3600) -> str:
+                la: str | None = None, ncs_area: str | None = None, ttl_seconds: int = 8 * 3600,
+                name: str | None = None) -> str:
     now = int(time.time())
     claims = {"sub": sub or f"dev-{role}", "role": role, "iat": now, "exp": now + ttl_seconds}
-    for name, value in (("laestab", laestab), ("la", la), ("ncs_area", ncs_area)):
+    for name_, value in (("laestab", laestab), ("la", la), ("ncs_area", ncs_area), ("name", name)):
         if value is not None:
-            claims[name] = value
+            claims[name_] = value
     principal_from_claims(claims)  # refuse to mint a token the services would reject
     return jwt.encode(claims, secret, algorithm="HS256")
 
@@ -53,11 +68,15 @@ def principal_from_claims(claims: dict) -> Principal:
     value = claims.get(scope) if scope else None
     if role == "school" and not (isinstance(value, str) and len(value) == 7 and value.isdigit()):
         raise InvalidToken("a school token needs a 7-digit laestab claim")
-    if role == "la_staff" and value not in local_authorities():
+    if role in ("la_staff", "la_manager") and value not in local_authorities():
         raise InvalidToken("an LA staff token needs an la claim with a DfE LA code")
     if role == "ncs_adviser" and value not in ncs_areas():
         raise InvalidToken("an NCS adviser token needs an ncs_area claim naming a region")
-    return Principal(sub=sub, role=role, **({scope: value} if scope else {}))
+    name = claims.get("name")
+    name = name.strip()[:100] or None if isinstance(name, str) else None
+    manager = role == "la_manager"
+    return Principal(sub=sub, role="la_staff" if manager else role, name=name, manager=manager,
+                     **({scope: value} if scope else {}))
 
 
 def decode_token(secret: str, token: str) -> Principal:

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onward.auth import InvalidToken, Principal, decode_token, issue_token, principal_from_claims
 from onward.http import json_http_error
+from onward import words as words_
 from onward.la_data import local_authorities, ncs_areas
 from schemas import nccis
 
@@ -38,7 +39,8 @@ from schemas import nccis
 WEB_DIST = Path(os.environ.get("ONWARD_WEB_DIST") or Path(__file__).resolve().parent.parent / "web" / "dist")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_TTL = 8 * 3600
-ROLE_NAMES = {"la_staff": "LA tracking staff", "ncs_adviser": "NCS adviser", "admin": "Administrator"}
+ROLE_NAMES = {"la_staff": "LA tracking staff", "la_manager": "LA manager", "ncs_adviser": "NCS adviser",
+              "admin": "Administrator"}
 
 
 # GOV.UK Frontend's page template runs this first thing in <body>; the CSP allows exactly it by hash.
@@ -111,8 +113,8 @@ def signed_in(request: Request, site: Site) -> Principal:
 
 
 def start_session(request: Request, response: Response, who: Principal) -> None:
-    token = issue_token(_session_key(request), role=who.role, sub=who.sub, laestab=who.laestab, la=who.la,
-                        ncs_area=who.ncs_area, ttl_seconds=SESSION_TTL)
+    token = issue_token(_session_key(request), role=who.claimed_role, sub=who.sub, laestab=who.laestab, la=who.la,
+                        ncs_area=who.ncs_area, ttl_seconds=SESSION_TTL, name=who.name)
     secure = request.app.state.settings.cookie_secure
     response.set_cookie(_cookie(request, "session"), token, max_age=SESSION_TTL, httponly=True, secure=secure, samesite="lax",
                         path="/")
@@ -196,6 +198,8 @@ def _environment(site: Site) -> Environment:
                       autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
     env.globals.update(activity_label=activity_label, activity_codes=nccis.ACTIVITY_CODES, STATUS_TAG=STATUS_TAG)
     env.filters["words"] = words
+    env.globals["la_name"] = words_.la_name
+    env.filters["long_date"], env.filters["london_time"] = words_.long_date, words_.london_time
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     env.globals["ui"] = env.get_template("macros.html").module  # the component macros, in every template
     return env
@@ -205,7 +209,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     site: Site = request.app.state.site
     who = current_user(request)
     html = request.app.state.jinja.get_template(template).render(
-        request=request, site=site, user=who, body_script=BODY_SCRIPT, role_name=ROLE_NAMES.get(who.role, "") if who else "",
+        request=request, site=site, user=who, body_script=BODY_SCRIPT, role_name=ROLE_NAMES.get(who.claimed_role, "") if who else "",
         csrf_token=csrf_token(request), path=request.url.path, errors=context.pop("errors", None) or {},
         **context)
     return HTMLResponse(html, status_code=status_code)
@@ -277,14 +281,14 @@ def install(app: FastAPI, site: Site) -> None:
         errors = {}
         if data["role"] not in site.roles:
             errors["role"] = "Select a role"
-        scope_claim = {"la_staff": "la", "ncs_adviser": "ncs_area"}.get(data["role"] or "")
+        scope_claim = {"la_staff": "la", "la_manager": "la", "ncs_adviser": "ncs_area"}.get(data["role"] or "")
         if scope_claim and not data["scope"]:
             errors["scope"] = "Select " + ("your local authority" if scope_claim == "la" else "your NCS area")
         if not errors:
             name = data["name"] or "dev"
             sub = f"dev-{data['role']}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
             try:
-                who = principal_from_claims({"sub": sub, "role": data["role"],
+                who = principal_from_claims({"sub": sub, "role": data["role"], "name": data["name"],
                                              **({scope_claim: data["scope"]} if scope_claim else {})})
             except InvalidToken:
                 errors["scope"] = "Select one from the list"

@@ -14,6 +14,7 @@ from onward.http import create_app
 from onward.listing import Query as Where, order_by, page
 from onward.settings import Settings, get_settings
 from services.la_tracker import domain, staff, store
+from services.la_tracker.casework_wire import HandoffIn
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn
 
 router = APIRouter(prefix="/v1")
@@ -131,9 +132,10 @@ async def record_consent(request: Request, case_id: UUID, body: ConsentIn, who: 
 
 
 @router.post("/cases/{case_id}/referral", status_code=201)
-async def refer(request: Request, case_id: UUID, who: Principal = Depends(la_staff)) -> dict:
+async def refer(request: Request, case_id: UUID, who: Principal = Depends(la_staff),
+                body: HandoffIn | None = None) -> dict:
     async def action(conn, case):
-        return {"referral_id": str(await staff.refer(conn, case, who))}
+        return {"referral_id": str(await staff.refer(conn, case, who, body.model_dump() if body else None))}
     return await _act(request, case_id, who, action)
 
 
@@ -153,7 +155,7 @@ async def refresh_queue_metrics(app: FastAPI) -> None:
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
-    from services.la_tracker import api_admin, web
+    from services.la_tracker import api_admin, api_casework, web
 
     settings = settings or get_settings()
     app = create_app("la_tracker", settings, title="Onward la_tracker",
@@ -162,5 +164,6 @@ def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
     app.state.clock = clock or date.today
     app.include_router(router)
     app.include_router(api_admin.router)
+    app.include_router(api_casework.router)
     web.install(app)
     return app

@@ -8,12 +8,14 @@ import asyncpg
 from services.la_tracker.domain import Policy
 
 CASE_COLUMNS = ("case_id, person_key, leaver_id, responsible_la, status, reason, priority, activity_code,"
-                " referral_id, referral_status, referral_due_on, due_on, la_review, opened_at, updated_at")
+                " referral_id, referral_status, referral_due_on, due_on, la_review, opened_at, updated_at,"
+                " handoff, assigned_to, assigned_name, last_contact_at, returned_at, ncs_outcome_code")
 
 
 async def policy_for(conn: asyncpg.Connection, la: str) -> Policy:
     row = await conn.fetchrow(
-        "select referral_delay_days, confirmation_due_days, consent_required from la_policies where la = $1", la)
+        "select referral_delay_days, confirmation_due_days, consent_required, contact_attempts, contact_min_days"
+        " from la_policies where la = $1", la)
     return Policy(**dict(row)) if row else Policy()
 
 

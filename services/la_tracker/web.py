@@ -17,9 +17,11 @@ from pydantic import BaseModel, Field, ValidationError
 from onward import web
 from onward.audit import record_read
 from services.la_tracker import api, api_admin, domain
+from onward.la_data import local_authorities
+from services.la_tracker.casework_wire import CHANNELS, HandoffIn
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn, ReviewDecision
 
-SITE = web.Site(service="la_tracker", service_name="LA leaver tracking", roles=("la_staff", "admin"),
+SITE = web.Site(service="la_tracker", service_name="LA leaver tracking", roles=("la_staff", "la_manager", "admin"),
                 nav=[("/cases", "Cases"), ("/reviews", "Possible duplicates"), ("/exports", "NCCIS return")],
                 templates=Path(__file__).parent / "templates")
 pages = APIRouter(include_in_schema=False)
@@ -96,8 +98,15 @@ async def queue(request: Request) -> Response:
 
 async def _case_page(request: Request, case_id: UUID, template: str = "case.html", status_code: int = 200, **extra):
     case = await api.get_case(request, case_id, who(request))
-    return web.render(request, template, status_code=status_code, title=extra.pop("title", "Case"), case=case,
-                      done=DONE.get(request.query_params.get("done", "")), **extra)
+    area = local_authorities()[case["responsible_la"]].region
+    done = request.query_params.get("done", "")
+    message = (f"Consent recorded and referred to {area} National Careers Service" if done == "consent_referred"
+               else DONE.get(done))
+    yp = case["young_person"]
+    title = extra.pop("title", "Case")
+    return web.render(request, template, status_code=status_code, title=title, case=case, done=message,
+                      page_title=f"{title} – {yp['given_name']} {yp['family_name']}",
+                      ncs_area=area, **extra)
 
 
 @pages.get("/cases/{case_id}")
@@ -110,7 +119,9 @@ FORMS = {
     "activity": ("case_activity.html", "Record their activity", ActivityIn, ("activity_code", "start_date", "review_date")),
     "consent": ("case_consent.html", "Record consent to share with the National Careers Service", ConsentIn,
                 ("share_with_ncs", "source")),
-    "referral": ("case_refer.html", "Refer to the National Careers Service", None, ()),
+    "referral": ("case_refer.html", "Refer to the National Careers Service", HandoffIn,
+                 ("wants", "best_time", "best_channel", "access_needs", "contact_notes", "share_notes",
+                  "officer_contact")),
 }
 ACTIONS = {"contact": api.record_contact, "activity": api.set_activity, "consent": api.record_consent}
 
@@ -124,7 +135,8 @@ async def action_form(request: Request, case_id: UUID, action: str) -> Response:
 
 
 def _choices() -> dict:
-    return {"methods": CONTACT_METHODS, "outcomes": CONTACT_OUTCOMES, "sources": CONSENT_SOURCES}
+    return {"methods": CONTACT_METHODS, "outcomes": CONTACT_OUTCOMES, "sources": CONSENT_SOURCES,
+            "channels": [(c, web.words(c)) for c in CHANNELS]}
 
 
 @pages.post("/cases/{case_id}/{action}")
@@ -137,9 +149,12 @@ async def action_submit(request: Request, case_id: UUID, action: str) -> Respons
     template, title, model, names = FORMS[action]
     data = web.form_data(form, *names)
     errors: dict[str, str] = {}
+    done = action
     try:
         if action == "referral":
-            await api.refer(request, case_id, user)
+            data["share_notes"] = data.get("share_notes") == "yes"
+            await api.refer(request, case_id, user, HandoffIn.model_validate({k: v for k, v in data.items()
+                                                                               if v is not None}))
         else:
             if action == "consent" and data["share_with_ncs"] is not None:
                 data["share_with_ncs"] = data["share_with_ncs"] == "yes"
@@ -147,7 +162,8 @@ async def action_submit(request: Request, case_id: UUID, action: str) -> Respons
             if action == "activity":
                 await api.set_activity(request, case_id, body, user)
             else:
-                await ACTIONS[action](request, case_id, body, user)
+                result = await ACTIONS[action](request, case_id, body, user)
+                done = "consent_referred" if result.get("referred_to") else action
     except ValidationError as exc:
         errors = web.form_errors(exc)
     except HTTPException as exc:
@@ -158,7 +174,7 @@ async def action_submit(request: Request, case_id: UUID, action: str) -> Respons
     if errors:
         return await _case_page(request, case_id, template, status_code=422, title=title, data=data, errors=errors,
                                 **_choices())
-    return RedirectResponse(f"/cases/{case_id}?done={action}", status_code=303)
+    return RedirectResponse(f"/cases/{case_id}?done={done}", status_code=303)
 
 
 @pages.get("/reviews")

@@ -1,7 +1,7 @@
 """ncs_referral HTTP API (design.md, fixed contract). Advisers see only their NCS area's referrals."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
@@ -37,6 +37,8 @@ class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     activity_code: Annotated[str, AfterValidator(nccis.validate_activity_code)]
     note: Note | None = None
+    provider: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    start_date: date | None = None
 
 
 def _json(r) -> dict:
@@ -152,7 +154,8 @@ async def contact(request: Request, referral_id: UUID, body: ContactIn, who: Pri
 @router.post("/referrals/{referral_id}/outcome")
 async def outcome(request: Request, referral_id: UUID, body: OutcomeIn, who: Principal = Depends(adviser)) -> dict:
     return await _step(request, referral_id, who, lambda conn, row: handlers.record_outcome(
-        conn, row, who.sub, body.activity_code, body.note, uuid4()))
+        conn, row, who.sub, body.activity_code, body.note, uuid4(), provider=body.provider,
+        start_date=body.start_date, adviser_name=who.label))
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:

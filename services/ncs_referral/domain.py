@@ -9,6 +9,9 @@ WORKING = frozenset({CLAIMED, IN_CONTACT})
 
 HANDOFF_FIELDS = ("given_name", "family_name", "date_of_birth", "email", "phone", "postcode_district",
                   "send_ehcp", "sen_support")
+# What the LA learned, in words (December 2026, optional): kept with the handoff fields.
+HANDOFF_WORDS = ("reason_text", "wants", "best_time", "best_channel", "access_needs", "school_laestab",
+                 "school_name", "la_contact_notes", "la_officer_name", "la_officer_contact")
 
 
 class NotAllowed(Exception):

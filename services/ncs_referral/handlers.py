@@ -12,6 +12,7 @@ from onward import erasure, outbox, telemetry
 from onward.consumer import Rejected
 from onward.la_data import local_authorities
 from schemas import nccis
+from schemas.consent import referral_consent_blocker
 from schemas.events import PersonErased, ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn
 from services.ncs_referral import domain, store
 
@@ -25,12 +26,12 @@ async def on_referral_requested(conn: asyncpg.Connection, ev: ReferralRequested)
     """Store the handoff, routed to the NCS area of the referring LA's region; never without consent."""
     if await erasure.erased_since(conn, ev.person_key, ev.occurred_at):
         return  # replayed after the young person's data was erased
-    if not ev.consent.share_with_ncs or ev.consent.objects_to_sharing:
+    if referral_consent_blocker(ev.consent.share_with_ncs, ev.consent.objects_to_sharing):
         raise Rejected("referral has no recorded consent to share with the NCS")
     la = local_authorities().get(ev.responsible_la)
     if la is None:
         raise Rejected(f"referring LA {ev.responsible_la} is not an English LA")
-    handoff = ev.model_dump(mode="json", include=set(domain.HANDOFF_FIELDS))
+    handoff = ev.model_dump(mode="json", include=set(domain.HANDOFF_FIELDS) | set(domain.HANDOFF_WORDS))
     consent = ev.consent.model_dump(mode="json", include={"share_with_ncs", "source", "recorded_at"})
     if await store.insert_referral(conn, referral_id=ev.referral_id, case_id=ev.case_id, person_key=ev.person_key,
                                    responsible_la=la.dfe_code, ncs_area=la.region, reason=ev.reason,
@@ -73,10 +74,13 @@ async def record_contact(conn: asyncpg.Connection, row, adviser: str, method: st
 
 
 async def record_outcome(conn: asyncpg.Connection, row, adviser: str, activity_code: str, note: str | None,
-                         correlation_id: UUID) -> str:
-    """An activity closes the referral; 820 (cannot be contacted) returns the young person to the LA."""
+                         correlation_id: UUID, *, provider: str | None = None, start_date=None,
+                         adviser_name: str | None = None) -> str:
+    """An activity closes the referral; 820 (cannot be contacted) returns the young person to the LA.
+    The adviser's note, the provider and the start date go back to the LA's timeline."""
     domain.check_working(row["status"], row["claimed_by"], adviser)
-    return await _close(conn, row, adviser, activity_code, note, correlation_id)
+    return await _close(conn, row, adviser_name or adviser, activity_code, note, correlation_id,
+                        provider=provider, start_date=start_date, adviser_name=adviser_name)
 
 
 async def return_stale_claims(conn: asyncpg.Connection, older_than_days: int, limit: int = 100) -> int:
@@ -95,16 +99,19 @@ async def return_stale_claims(conn: asyncpg.Connection, older_than_days: int, li
 
 
 async def _close(conn: asyncpg.Connection, row, actor: str, activity_code: str, note: str | None,
-                 correlation_id: UUID) -> str:
+                 correlation_id: UUID, *, provider: str | None = None, start_date=None,
+                 adviser_name: str | None = None) -> str:
     could_not_contact = activity_code == nccis.CANNOT_BE_CONTACTED
     status = domain.RETURNED_TO_LA if could_not_contact else domain.CLOSED
     await store.update_referral(conn, row["referral_id"], status=status, outcome_code=activity_code)
     await store.add_timeline(conn, row["referral_id"], "outcome", actor,
-                             {"activity_code": activity_code, "note": note, "status": status})
+                             {"activity_code": activity_code, "note": note, "status": status, "provider": provider,
+                              "start_date": start_date and start_date.isoformat()})
     await outbox.add(conn, ReferralOutcomeRecorded(
         producer=PRODUCER, correlation_id=correlation_id, person_key=row["person_key"],
         referral_id=row["referral_id"], case_id=row["case_id"],
-        outcome="could_not_contact" if could_not_contact else "activity", activity_code=activity_code))
+        outcome="could_not_contact" if could_not_contact else "activity", activity_code=activity_code,
+        note=note, provider=provider, start_date=start_date, adviser_name=adviser_name))
     return status
 
 

@@ -95,7 +95,8 @@ async def referral_page(request: Request, referral_id: UUID) -> Response:
 
 
 FORMS = {"contact": ("referral_contact.html", "Record a contact", api.ContactIn, ("method", "outcome", "note")),
-         "outcome": ("referral_outcome.html", "Record the outcome", api.OutcomeIn, ("activity_code", "note"))}
+         "outcome": ("referral_outcome.html", "Record the outcome", api.OutcomeIn,
+                     ("activity_code", "provider", "start_date", "note"))}
 
 
 @pages.get("/referrals/{referral_id}/{step}")
