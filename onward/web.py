@@ -131,13 +131,29 @@ def form_errors(exc: ValidationError) -> dict[str, str]:
         if name in out:
             continue
         msg = err.get("msg", "is not valid").removeprefix("Value error, ")
-        if err.get("type") in ("missing", "literal_error", "enum"):
-            msg = f"Select {FIELD_LABELS.get(name, name).lower()}"
+        label = FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+        kind = err.get("type", "")
+        if kind in ("missing", "literal_error", "enum"):
+            msg = f"Select {label.lower()}" if name in SELECTED else f"Enter {label.lower()}"
+        elif kind.startswith("date") or kind.startswith("datetime"):
+            msg = f"{label} must be a real date, for example 27 8 2026"
+        elif kind.startswith("int") or kind.startswith("float"):
+            msg = f"{label} must be a whole number"
+        elif kind == "string_too_long":
+            msg = f"{label} must be {err.get('ctx', {}).get('max_length')} characters or fewer"
+        elif kind == "string_too_short":
+            msg = f"Enter {label.lower()}"
         out[name] = msg[:1].upper() + msg[1:]
     return out
 
 
-FIELD_LABELS = {"method": "How you contacted them", "outcome": "The outcome", "activity_code": "An activity",
+SELECTED = frozenset({"method", "outcome", "activity_code", "share_with_ncs", "source", "role", "scope", "decision",
+                      "best_channel", "assignee"})
+FIELD_LABELS = {"due_on": "Due date", "description": "What needs doing", "text": "The note", "wants": "What they want",
+                "best_time": "Best time", "provider": "Provider", "assignee": "Who to assign",
+                "contact_notes": "Contact notes", "access_needs": "Access or language needs", "note": "Note",
+                "q": "Search", "priority": "Priority", "page": "Page",
+                "method": "How you contacted them", "outcome": "The outcome", "activity_code": "An activity",
                 "share_with_ncs": "Whether they consent", "source": "Who gave consent", "role": "A role",
                 "scope": "An area", "decision": "A decision", "start_date": "Start date",
                 "review_date": "Review date", "period_end": "Period end"}
@@ -148,10 +164,22 @@ def form_data(form, *names: str) -> dict[str, Any]:
     out = {}
     for name in names:
         value = form.get(name)
+        if value is None and f"{name}-day" in form:
+            value = date_from_parts(*(form.get(f"{name}-{p}") for p in ("day", "month", "year")))
         if isinstance(value, str):
             value = value.strip()
         out[name] = value if value not in ("", None) else None
     return out
+
+
+def date_from_parts(day, month, year) -> str | None:
+    """A GOV.UK date input's three boxes as YYYY-MM-DD (None when all are empty); a date that does
+    not exist stays malformed, so validation says which field is wrong."""
+    parts = [(p or "").strip() for p in (day, month, year)]
+    if not any(parts):
+        return None
+    d, m, y = parts
+    return f"{y:0>4}-{m:0>2}-{d:0>2}" if all(p.isascii() and p.isdigit() for p in parts) else f"{y}-{m}-{d}!"
 
 
 def query_data(params, *names: str) -> dict[str, Any]:
@@ -198,7 +226,9 @@ def _environment(site: Site) -> Environment:
                       autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
     env.globals.update(activity_label=activity_label, activity_codes=nccis.ACTIVITY_CODES, STATUS_TAG=STATUS_TAG)
     env.filters["words"] = words
-    env.globals["la_name"] = words_.la_name
+    env.globals.update(la_name=words_.la_name, timeline_title=words_.timeline_title,
+                       timeline_actor=words_.timeline_actor, timeline_details=words_.timeline_details,
+                       reason_words=words, words=words)  # a service may set reason_words to its own reasons in words
     env.filters["long_date"], env.filters["london_time"] = words_.long_date, words_.london_time
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     env.globals["ui"] = env.get_template("macros.html").module  # the component macros, in every template

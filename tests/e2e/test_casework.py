@@ -105,3 +105,54 @@ async def test_only_an_la_manager_changes_the_policy_never_without_consent_and_e
     assert (row["changed_by"], row["changed_by_name"]) == ("manager-1", "Jo Bloggs")
     assert '"referral_delay_days": 0' in row["before"] and '"referral_delay_days": 3' in row["after"]
     assert '"contact_attempts": 4' in row["after"]
+
+
+async def test_the_work_list_searches_assigns_tracks_tasks_and_exports_safely(http, urls, tokens):
+    lv = await _submit(http, urls, tokens, consent=NO_CONSENT, given_name="=Zoltan", family_name="Quixote-Vale")
+    case = await _case(http, urls, tokens, lv["person_key"])
+    me = tokens("la_staff", la="831", sub="worker-1", name="Wendy Worker")
+    other = tokens("la_staff", la="202", sub="worker-2", name="Camden Person")
+    cases = f"{urls['la_tracker']}/v1/cases"
+
+    async def found(q, headers=me, **params):
+        r = await http.get(cases, params={"q": q, **params}, headers=headers)
+        assert r.status_code == 200, r.text
+        return [c["case_id"] for c in r.json()["items"]]
+    for q in ("quixote", "XOTE-VA", "zoltan quix", lv["upn"], lv["uln"], lv["date_of_birth"]):
+        assert case["case_id"] in await found(q), q
+    assert case["case_id"] not in await found("quixote", headers=other)  # another LA's case: never listed
+    assert case["case_id"] in await found("quixote", status="open")
+    r = await http.get(cases, params={"q": "2008-02-30"}, headers=me)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "q"
+
+    # Assign to a named worker (who has signed in), singly and in bulk; "My cases".
+    assert (await http.get(f"{urls['la_tracker']}/v1/staff", headers=me)).status_code == 200
+    r = await http.put(f"{cases}/{case['case_id']}/assignee", json={"assignee": "worker-2"}, headers=me)
+    assert r.status_code == 409  # someone of another LA
+    r = await http.post(f"{cases}/assign", json={"case_ids": [case["case_id"]], "assignee": "worker-1"}, headers=me)
+    assert r.status_code == 200, r.text
+    assert case["case_id"] in await found("quixote", assigned="me")
+    got = (await http.get(f"{cases}/{case['case_id']}", headers=me)).json()
+    assert got["assigned_name"] == "Wendy Worker"
+
+    # A follow-up task due today is on the "Due today" list until done; a note is on the timeline.
+    from datetime import date
+    r = await http.post(f"{cases}/{case['case_id']}/tasks", json={"due_on": date.today().isoformat(),
+                                                                   "description": "Call about college"}, headers=me)
+    assert r.status_code == 201, r.text
+    task_id = r.json()["task_id"]
+    due = (await http.get(f"{urls['la_tracker']}/v1/tasks", params={"mine": "true"}, headers=me)).json()["items"]
+    assert task_id in [t["task_id"] for t in due]
+    assert (await http.post(f"{urls['la_tracker']}/v1/tasks/{task_id}/done", headers=other)).status_code == 404
+    assert (await http.post(f"{urls['la_tracker']}/v1/tasks/{task_id}/done", headers=me)).status_code == 200
+    due = (await http.get(f"{urls['la_tracker']}/v1/tasks", headers=me)).json()["items"]
+    assert task_id not in [t["task_id"] for t in due]
+    assert (await http.post(f"{cases}/{case['case_id']}/notes", json={"text": "Mum says try Friday"},
+                            headers=me)).status_code == 201
+    kinds = [(e["kind"], e["actor"]) for e in (await http.get(f"{cases}/{case['case_id']}", headers=me)).json()["timeline"]]
+    assert ("note", "Wendy Worker") in kinds and ("assigned", "Wendy Worker") in kinds
+
+    # CSV of the current list: the name a spreadsheet would run as a formula is quoted.
+    r = await http.get(f"{urls['la_tracker']}/v1/cases.csv", params={"q": "quixote"}, headers=me)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "'=Zoltan" in r.text and ",=Zoltan" not in r.text
