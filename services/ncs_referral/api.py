@@ -15,7 +15,7 @@ from onward.http import create_app
 from onward.listing import Query as Where, order_by, page
 from onward.settings import Settings, get_settings
 from schemas import nccis
-from services.ncs_referral import domain, handlers, store
+from services.ncs_referral import domain, handlers, search, store
 
 router = APIRouter(prefix="/v1")
 QUEUE_SIZE = Gauge("onward_ncs_unclaimed_referrals", "Unclaimed referrals by NCS area and waiting band",
@@ -31,6 +31,7 @@ class ContactIn(BaseModel):
     method: Literal["phone", "email", "text", "letter", "visit", "other"]
     outcome: Literal["reached", "no_answer", "left_message", "wrong_details", "refused"]
     note: Note | None = None
+    confirm_return: bool = False  # the attempt that returns the young person to the LA must be confirmed
 
 
 class OutcomeIn(BaseModel):
@@ -64,6 +65,8 @@ async def list_referrals(request: Request, who: Principal = Depends(adviser),
                          priority: Annotated[int | None, Query(ge=1, le=3)] = None,
                          min_waiting_hours: Annotated[float | None, Query(ge=0, le=24 * 3650)] = None,
                          person_key: Annotated[str | None, Query(max_length=64)] = None,
+                         q: Annotated[str | None, Query(min_length=2, max_length=100, description=(
+                             "any part of the given or family name, or a DOB as YYYY-MM-DD"))] = None,
                          sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
                          page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     if status is not None and status not in domain.REFERRAL_STATUSES:
@@ -79,6 +82,11 @@ async def list_referrals(request: Request, who: Principal = Depends(adviser),
         where.where("received_at <= now() - make_interval(secs => {})", min_waiting_hours * 3600)
     if person_key:
         where.where("person_key = {}", person_key)
+    if q:
+        try:
+            search.add_search(where, q)
+        except ValueError:
+            raise HTTPException(422, [{"field": "q", "message": "a date of birth must be a real date, as YYYY-MM-DD"}]) from None
     async with request.app.state.pool.acquire() as conn:
         result = await page(conn, f"select {store.COLUMNS}", "from referrals", where,
                             order_by(sort, SORTS, "priority", "referral_id"), page_no, page_size)
@@ -133,6 +141,8 @@ async def _step(request: Request, referral_id: UUID, who: Principal, action) -> 
             row = await _own(conn, referral_id, who, for_update=True)
             await action(conn, row)
             row = await store.get_referral(conn, referral_id)
+    except domain.ConfirmReturn as exc:
+        raise HTTPException(409, [{"field": "confirm_return", "message": str(exc)}]) from None
     except domain.NotAllowed as exc:
         raise HTTPException(409, str(exc)) from None
     return _json(row)
@@ -140,7 +150,13 @@ async def _step(request: Request, referral_id: UUID, who: Principal, action) -> 
 
 @router.post("/referrals/{referral_id}/claim")
 async def claim(request: Request, referral_id: UUID, who: Principal = Depends(adviser)) -> dict:
-    return await _step(request, referral_id, who, lambda conn, row: handlers.claim(conn, row, who.sub))
+    return await _step(request, referral_id, who, lambda conn, row: handlers.claim(conn, row, who.sub, who.name))
+
+
+@router.post("/referrals/{referral_id}/undo-return")
+async def undo_return(request: Request, referral_id: UUID, who: Principal = Depends(adviser)) -> dict:
+    """Take back a "could not contact" return within a day, before the LA is told."""
+    return await _step(request, referral_id, who, lambda conn, row: handlers.undo_return(conn, row, who.sub, who.name))
 
 
 @router.post("/referrals/{referral_id}/contacts", status_code=201)
@@ -148,7 +164,8 @@ async def contact(request: Request, referral_id: UUID, body: ContactIn, who: Pri
     settings: Settings = request.app.state.settings
     return await _step(request, referral_id, who, lambda conn, row: handlers.record_contact(
         conn, row, who.sub, body.method, body.outcome, body.note,
-        max_attempts=settings.ncs_max_contact_attempts, correlation_id=uuid4()))
+        max_attempts=settings.ncs_max_contact_attempts, correlation_id=uuid4(), confirm_return=body.confirm_return,
+        adviser_name=who.name))
 
 
 @router.post("/referrals/{referral_id}/outcome")

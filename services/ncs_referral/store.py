@@ -6,7 +6,8 @@ from uuid import UUID
 import asyncpg
 
 COLUMNS = ("referral_id, case_id, person_key, responsible_la, ncs_area, status, reason, priority, claimed_by,"
-           " status_reason, outcome_code, claimed_at, failed_contacts, received_at, updated_at")
+           " status_reason, outcome_code, claimed_at, failed_contacts, received_at, updated_at,"
+           " return_after_attempts, return_after_days, returned_at, return_sent_at, claimed_by_name")
 
 
 async def insert_referral(conn: asyncpg.Connection, **values) -> bool:
@@ -45,3 +46,12 @@ async def queue_ages(conn, area: str | None) -> list[asyncpg.Record]:
     return await conn.fetch(
         "select ncs_area, extract(epoch from now() - received_at)::float8 as waiting from referrals"
         " where status = 'new' and ($1::text is null or ncs_area = $1)", area)
+
+
+async def failed_attempts(conn, referral_id: UUID, outcomes: list[str]) -> list[tuple]:
+    """Earlier unanswered contact attempts: (day in Europe/London, channel), oldest first."""
+    rows = await conn.fetch(
+        "select (at at time zone 'Europe/London')::date as day, detail->>'method' as method from referral_timeline"
+        " where referral_id = $1 and kind = 'contact' and detail->>'outcome' = any($2) order by id",
+        referral_id, outcomes)
+    return [(r["day"], r["method"]) for r in rows]

@@ -5,6 +5,7 @@ Each page calls the JSON API's functions (services/ncs_referral/api.py): the sam
 """
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 from uuid import UUID
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from onward import web
 from onward.audit import record_read
-from services.ncs_referral import api, domain
+from services.ncs_referral import api, domain, search
 
 SITE = web.Site(service="ncs_referral", service_name="NCS referrals", roles=("ncs_adviser", "admin"),
                 nav=[("/referrals", "Referrals")], templates=Path(__file__).parent / "templates")
@@ -24,7 +25,9 @@ METHODS = [(m, m.replace("_", " ").capitalize()) for m in api.ContactIn.model_fi
 OUTCOMES = [(m, m.replace("_", " ").capitalize()) for m in api.ContactIn.model_fields["outcome"].annotation.__args__]
 SORTS = [("priority", "Highest priority"), ("received_at", "Waiting longest"), ("-received_at", "Newest first"),
          ("-updated_at", "Recently updated")]
-DONE = {"claim": "You have claimed this referral", "contact": "Contact recorded", "outcome": "Outcome recorded"}
+DONE = {"claim": "You have claimed this referral", "contact": "Contact recorded", "outcome": "Outcome recorded",
+        "returned": "Returned to the LA as 'cannot be contacted'. You can undo this for one day.",
+        "undo-return": "Return undone: the referral is yours again"}
 
 
 def who(request: Request):
@@ -33,8 +36,16 @@ def who(request: Request):
 
 class Filters(BaseModel):
     status: str | None = None
+    q: str | None = None
     sort: str | None = None
     page: int = Field(1, ge=1, le=100_000)
+
+
+def _real_dob(q: str) -> bool:
+    try:
+        return not search.DOB.fullmatch(q.strip()) or bool(date.fromisoformat(q.strip()))
+    except ValueError:
+        return False
 
 
 def waiting(seconds: int) -> str:
@@ -57,8 +68,10 @@ async def queue(request: Request) -> Response:
         errors["status"], filters.status = "Select a status from the list", None
     if filters.sort and filters.sort.lstrip("-") not in api.SORTS:
         errors["sort"], filters.sort = "Select an order from the list", None
+    if filters.q is not None and (len(filters.q) < 2 or not _real_dob(filters.q)):
+        errors["q"], filters.q = "Enter at least 2 characters of a name, or a date of birth that exists as 2008-08-27", None
     result = await api.list_referrals(request, user, status=filters.status, priority=None, min_waiting_hours=None,
-                                      person_key=None, sort=filters.sort or "priority", page_no=max(filters.page, 1),
+                                      person_key=None, q=filters.q, sort=filters.sort or "priority", page_no=max(filters.page, 1),
                                       page_size=25)
     ages = await api.queue_age(request, user)
     async with request.app.state.pool.acquire() as conn:
@@ -94,7 +107,8 @@ async def referral_page(request: Request, referral_id: UUID) -> Response:
     return await _referral_page(request, referral_id)
 
 
-FORMS = {"contact": ("referral_contact.html", "Record a contact", api.ContactIn, ("method", "outcome", "note")),
+FORMS = {"contact": ("referral_contact.html", "Record a contact", api.ContactIn,
+                     ("method", "outcome", "note", "confirm_return")),
          "outcome": ("referral_outcome.html", "Record the outcome", api.OutcomeIn,
                      ("activity_code", "provider", "start_date", "note"))}
 
@@ -109,7 +123,7 @@ async def step_form(request: Request, referral_id: UUID, step: str) -> Response:
 
 @pages.post("/referrals/{referral_id}/{step}")
 async def step_submit(request: Request, referral_id: UUID, step: str) -> Response:
-    if step not in (*FORMS, "claim"):
+    if step not in (*FORMS, "claim", "undo-return"):
         raise HTTPException(404, "page not found")
     user = who(request)
     form = await request.form()
@@ -117,11 +131,12 @@ async def step_submit(request: Request, referral_id: UUID, step: str) -> Respons
     errors: dict[str, str] = {}
     data: dict = {}
     try:
-        if step == "claim":
-            await api.claim(request, referral_id, user)
+        if step in ("claim", "undo-return"):
+            await (api.claim if step == "claim" else api.undo_return)(request, referral_id, user)
         else:
             _, _, model, names = FORMS[step]
             data = web.form_data(form, *names)
+            data["confirm_return"] = data.get("confirm_return") == "yes" or None
             body = model.model_validate({k: v for k, v in data.items() if v is not None})
             await (api.contact if step == "contact" else api.outcome)(request, referral_id, body, user)
     except ValidationError as exc:
@@ -129,12 +144,16 @@ async def step_submit(request: Request, referral_id: UUID, step: str) -> Respons
     except HTTPException as exc:
         if exc.status_code != 409:
             raise
+        if isinstance(exc.detail, list):  # the attempt that would return them to the LA: confirm it first
+            return await _referral_page(request, referral_id, "referral_confirm_return.html",
+                                        title="Return them to the LA?", data=data, warning=exc.detail[0]["message"])
         errors = {"form": str(exc.detail)[:1].upper() + str(exc.detail)[1:]}
     if errors:
         template, title = (FORMS[step][0], FORMS[step][1]) if step in FORMS else ("referral.html", "Referral")
         return await _referral_page(request, referral_id, template, status_code=422 if step in FORMS else 409,
                                     title=title, data=data, errors=errors)
-    return RedirectResponse(f"/referrals/{referral_id}?done={step}", status_code=303)
+    done = "returned" if step == "contact" and data.get("confirm_return") else step
+    return RedirectResponse(f"/referrals/{referral_id}?done={done}", status_code=303)
 
 
 def install(app: FastAPI) -> None:

@@ -58,3 +58,14 @@ def test_a_case_can_be_referred_only_when_open_free_and_consented():
 def test_reasons_read_in_words():
     assert reason_text("no_consent").startswith("No consent")
     assert reason_text("activity_619") == "Activity 619 – " + reason_text("activity_619").split(" – ")[1]
+
+
+def test_unanswered_attempts_count_once_per_day_and_channel_and_need_the_las_spread_of_days():
+    from services.ncs_referral.domain import could_not_contact, counted_attempts
+    mon, tue, next_tue = date(2026, 9, 7), date(2026, 9, 8), date(2026, 9, 15)
+    assert counted_attempts([(mon, "phone")] * 3) == [(mon, "phone")]
+    assert len(counted_attempts([(mon, "phone"), (mon, "text"), (mon, "email")])) == 3
+    assert not could_not_contact([(mon, "phone"), (mon, "text"), (mon, "email")], 3, 7)  # all in one day
+    assert not could_not_contact([(mon, "phone"), (mon, "phone"), (next_tue, "phone")], 3, 7)  # two attempts
+    assert could_not_contact([(mon, "phone"), (tue, "phone"), (next_tue, "text")], 3, 7)
+    assert could_not_contact([(mon, "phone"), (mon, "text"), (mon, "email")], 3, 0)  # an LA that allows it
