@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -222,7 +222,9 @@ STATUS_TAG = {"not_known": "grey", "awaiting_confirmation": "yellow", "neet": "r
 
 def _environment(site: Site) -> Environment:
     loaders = [FileSystemLoader(str(site.templates))] if site.templates else []
-    env = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(str(TEMPLATES))]),
+    # GOV.UK Frontend's components from the maintained Jinja port (govuk-frontend-jinja 4.x: GOV.UK Frontend 6.x).
+    port = PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")})
+    env = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(str(TEMPLATES)), port]),
                       autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
     env.globals.update(activity_label=activity_label, activity_codes=nccis.ACTIVITY_CODES, STATUS_TAG=STATUS_TAG)
     env.filters["words"] = words

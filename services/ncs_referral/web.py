@@ -97,7 +97,9 @@ async def _referral_page(request: Request, referral_id: UUID, template: str = "r
                          **extra) -> Response:
     referral = await api.get_referral(request, referral_id, who(request))
     referral["waiting"] = waiting(referral["waiting_seconds"])
-    return web.render(request, template, status_code=status_code, title=extra.pop("title", "Referral"),
+    title = extra.pop("title", "Referral")
+    name = f"{referral['handoff'].get('given_name')} {referral['handoff'].get('family_name')}"
+    return web.render(request, template, status_code=status_code, title=title, page_title=f"{title} – {name}",
                       r=referral, done=DONE.get(request.query_params.get("done", "")), methods=METHODS,
                       outcomes=OUTCOMES, **extra)
 
