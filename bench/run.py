@@ -29,6 +29,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from hdrh.histogram import HdrHistogram
 
 from bench.expected import expected
+from bench import big_la
 from onward.auth import issue_token
 from onward.cohort import cohort
 from onward.db import drop_service_database, local_server_url
@@ -268,6 +269,9 @@ async def main(args) -> dict:
             hist, missing = await latency(urls, http, token, args.latency_rate, args.latency_seconds, background,
                                           probes)
             files = await file_imports(http, f"http://127.0.0.1:{PORTS['school_exit']}", token, for_files)
+        # A big LA's work list (issue 16): its own LA's open cases seeded beside the cohort's.
+        big = await big_la.measure(urls["la_tracker"], f"http://127.0.0.1:{PORTS['la_tracker']}",
+                                   settings.jwt_secret.get_secret_value(), n=args.big_la_cases)
         rss = {k: round(_proc(p)[0], 1) for k, p in pids.items()}
     finally:
         stack.down()
@@ -290,7 +294,7 @@ async def main(args) -> dict:
         "handoff_latency_p95_ms": hist.get_value_at_percentile(95),
         "handoff_latency_p99_ms": hist.get_value_at_percentile(99),
         "handoff_latency_max_ms": hist.get_max_value(),
-        **nccis, **files, "peak_rss_mb": rss, "cpu_cores_during_end_to_end": cpu,
+        **nccis, **files, **big, "peak_rss_mb": rss, "cpu_cores_during_end_to_end": cpu,
     }
 
 
@@ -336,6 +340,7 @@ if __name__ == "__main__":
     p.add_argument("--latency-seconds", type=float, default=30)
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--big-la-cases", type=int, default=20_000, help="open cases in one LA for the work-list figures")
     p.add_argument("--keep", action="store_true", help="keep the run's databases (to look into a failure)")
     res = asyncio.run(main(p.parse_args()))
     report(res)

@@ -19,9 +19,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from onward.la_data import local_authorities, ncs_areas
 from onward.limits import client_of
 
-Role = Literal["school", "la_staff", "ncs_adviser", "admin"]
-ROLES: tuple[str, ...] = ("school", "la_staff", "ncs_adviser", "admin")
-SCOPE_CLAIM = {"school": "laestab", "la_staff": "la", "ncs_adviser": "ncs_area"}
+Role = Literal["school", "la_staff", "la_manager", "ncs_adviser", "admin"]
+ROLES: tuple[str, ...] = ("school", "la_staff", "la_manager", "ncs_adviser", "admin")
+SCOPE_CLAIM = {"school": "laestab", "la_staff": "la", "la_manager": "la", "ncs_adviser": "ncs_area"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,20 @@ class Principal:
     laestab: str | None = None
     la: str | None = None
     ncs_area: str | None = None
+    name: str | None = None  # the person's name (OIDC `name` claim, development sign-in's name field)
+    # An `la_manager` token: everything LA staff do (role is `la_staff`, so every LA scoping rule applies
+    # unchanged), plus the LA's routing policy.
+    manager: bool = False
+
+    @property
+    def claimed_role(self) -> str:
+        """The role as the token states it (la_manager for a manager)."""
+        return "la_manager" if self.manager else self.role
+
+    @property
+    def label(self) -> str:
+        """How a person is shown on timelines and claims: their name, else their subject id."""
+        return self.name or self.sub
 
 
 class InvalidToken(Exception):
@@ -52,14 +66,15 @@ API_AUDIENCES = tuple(api_audience(s) for s in SERVICES)
 
 def issue_token(secret: str, *, role: str, sub: str | None = None, laestab: str | None = None,
                 la: str | None = None, ncs_area: str | None = None, ttl_seconds: int = 8 * 3600,
-                audience: str | tuple[str, ...] = API_AUDIENCES, issuer: str = ISSUER, jti: str | None = None) -> str:
+                audience: str | tuple[str, ...] = API_AUDIENCES, issuer: str = ISSUER, jti: str | None = None,
+                name: str | None = None) -> str:
     """A signed token for `role` and its scope, addressed by default to every service's API."""
     now = int(time.time())
     claims = {"sub": sub or f"dev-{role}", "role": role, "iat": now, "exp": now + ttl_seconds,
               "iss": issuer, "aud": list(audience) if isinstance(audience, tuple) else audience}
-    for name, value in (("laestab", laestab), ("la", la), ("ncs_area", ncs_area), ("jti", jti)):
+    for name_, value in (("laestab", laestab), ("la", la), ("ncs_area", ncs_area), ("jti", jti), ("name", name)):
         if value is not None:
-            claims[name] = value
+            claims[name_] = value
     principal_from_claims(claims)  # refuse to mint a token the services would reject
     return jwt.encode(claims, secret, algorithm="HS256")
 
@@ -75,11 +90,15 @@ def principal_from_claims(claims: dict) -> Principal:
         raise InvalidToken(f"a {role} token needs a text {scope} claim")
     if role == "school" and not (len(value) == 7 and value.isascii() and value.isdigit()):
         raise InvalidToken("a school token needs a 7-digit laestab claim")
-    if role == "la_staff" and value not in local_authorities():
+    if role in ("la_staff", "la_manager") and value not in local_authorities():
         raise InvalidToken("an LA staff token needs an la claim with a DfE LA code")
     if role == "ncs_adviser" and value not in ncs_areas():
         raise InvalidToken("an NCS adviser token needs an ncs_area claim naming a region")
-    return Principal(sub=sub, role=role, **({scope: value} if scope else {}))
+    name = claims.get("name")
+    name = name.strip()[:100] or None if isinstance(name, str) else None
+    manager = role == "la_manager"
+    return Principal(sub=sub, role="la_staff" if manager else role, name=name, manager=manager,
+                     **({scope: value} if scope else {}))
 
 
 def decode_claims(secret: str, token: str, *, audience: str, issuer: str = ISSUER,

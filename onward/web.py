@@ -28,12 +28,13 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onward.auth import InvalidToken, Principal, count_export, decode_claims, issue_token, principal_from_claims
 from onward.http import json_http_error
+from onward import words as words_
 from onward.la_data import local_authorities, ncs_areas
 from onward.limits import client_of
 from schemas import nccis
@@ -42,7 +43,8 @@ from schemas import nccis
 WEB_DIST = Path(os.environ.get("ONWARD_WEB_DIST") or Path(__file__).resolve().parent.parent / "web" / "dist")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_TTL = 8 * 3600
-ROLE_NAMES = {"school": "School data manager", "la_staff": "LA tracking staff", "ncs_adviser": "NCS adviser", "admin": "Administrator"}
+ROLE_NAMES = {"school": "School data manager", "la_staff": "LA tracking staff", "la_manager": "LA manager",
+              "ncs_adviser": "NCS adviser", "admin": "Administrator"}
 
 
 # GOV.UK Frontend's page template runs this first thing in <body>; the CSP allows exactly it by hash.
@@ -145,10 +147,10 @@ async def start_session(request: Request, response: Response, who: Principal) ->
         await conn.execute("delete from web_sessions where expires_at < now()")
         await conn.execute("insert into web_sessions (session_id, sub, role, expires_at)"
                            " values ($1, $2, $3, now() + make_interval(secs => $4))",
-                           session_id, who.sub, who.role, float(SESSION_TTL))
-    token = issue_token(_session_key(request), role=who.role, sub=who.sub, laestab=who.laestab, la=who.la,
+                           session_id, who.sub, who.claimed_role, float(SESSION_TTL))
+    token = issue_token(_session_key(request), role=who.claimed_role, sub=who.sub, laestab=who.laestab, la=who.la,
                         ncs_area=who.ncs_area, ttl_seconds=SESSION_TTL, audience=_session_audience(request),
-                        jti=session_id)
+                        jti=session_id, name=who.name)
     secure = request.app.state.settings.cookie_secure
     response.set_cookie(_cookie(request, "session"), token, max_age=SESSION_TTL, httponly=True, secure=secure, samesite="lax",
                         path="/")
@@ -171,13 +173,29 @@ def form_errors(exc: ValidationError) -> dict[str, str]:
         if name in out:
             continue
         msg = err.get("msg", "is not valid").removeprefix("Value error, ")
-        if err.get("type") in ("missing", "literal_error", "enum"):
-            msg = f"Select {FIELD_LABELS.get(name, name).lower()}"
+        label = FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+        kind = err.get("type", "")
+        if kind in ("missing", "literal_error", "enum"):
+            msg = f"Select {label.lower()}" if name in SELECTED else f"Enter {label.lower()}"
+        elif kind.startswith("date") or kind.startswith("datetime"):
+            msg = f"{label} must be a real date, for example 27 8 2026"
+        elif kind.startswith("int") or kind.startswith("float"):
+            msg = f"{label} must be a whole number"
+        elif kind == "string_too_long":
+            msg = f"{label} must be {err.get('ctx', {}).get('max_length')} characters or fewer"
+        elif kind == "string_too_short":
+            msg = f"Enter {label.lower()}"
         out[name] = msg[:1].upper() + msg[1:]
     return out
 
 
-FIELD_LABELS = {"method": "How you contacted them", "outcome": "The outcome", "activity_code": "An activity",
+SELECTED = frozenset({"method", "outcome", "activity_code", "share_with_ncs", "source", "role", "scope", "decision",
+                      "best_channel", "assignee"})
+FIELD_LABELS = {"due_on": "Due date", "description": "What needs doing", "text": "The note", "wants": "What they want",
+                "best_time": "Best time", "provider": "Provider", "assignee": "Who to assign",
+                "contact_notes": "Contact notes", "access_needs": "Access or language needs", "note": "Note",
+                "q": "Search", "priority": "Priority", "page": "Page",
+                "method": "How you contacted them", "outcome": "The outcome", "activity_code": "An activity",
                 "share_with_ncs": "Whether they consent", "source": "Who gave consent", "role": "A role",
                 "scope": "An area", "decision": "A decision", "start_date": "Start date",
                 "review_date": "Review date", "period_end": "Period end"}
@@ -188,10 +206,22 @@ def form_data(form, *names: str) -> dict[str, Any]:
     out = {}
     for name in names:
         value = form.get(name)
+        if value is None and f"{name}-day" in form:
+            value = date_from_parts(*(form.get(f"{name}-{p}") for p in ("day", "month", "year")))
         if isinstance(value, str):
             value = value.strip()
         out[name] = value if value not in ("", None) else None
     return out
+
+
+def date_from_parts(day, month, year) -> str | None:
+    """A GOV.UK date input's three boxes as YYYY-MM-DD (None when all are empty); a date that does
+    not exist stays malformed, so validation says which field is wrong."""
+    parts = [(p or "").strip() for p in (day, month, year)]
+    if not any(parts):
+        return None
+    d, m, y = parts
+    return f"{y:0>4}-{m:0>2}-{d:0>2}" if all(p.isascii() and p.isdigit() for p in parts) else f"{y}-{m}-{d}!"
 
 
 def query_data(params, *names: str) -> dict[str, Any]:
@@ -234,10 +264,16 @@ STATUS_TAG = {"not_known": "grey", "awaiting_confirmation": "yellow", "neet": "r
 
 def _environment(site: Site) -> Environment:
     loaders = [FileSystemLoader(str(site.templates))] if site.templates else []
-    env = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(str(TEMPLATES))]),
+    # GOV.UK Frontend's components from the maintained Jinja port (govuk-frontend-jinja 4.x: GOV.UK Frontend 6.x).
+    port = PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")})
+    env = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(str(TEMPLATES)), port]),
                       autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
     env.globals.update(activity_label=activity_label, activity_codes=nccis.ACTIVITY_CODES, STATUS_TAG=STATUS_TAG)
     env.filters["words"] = words
+    env.globals.update(la_name=words_.la_name, timeline_title=words_.timeline_title,
+                       timeline_actor=words_.timeline_actor, timeline_details=words_.timeline_details,
+                       reason_words=words, words=words)  # a service may set reason_words to its own reasons in words
+    env.filters["long_date"], env.filters["london_time"] = words_.long_date, words_.london_time
     env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     env.globals["ui"] = env.get_template("macros.html").module  # the component macros, in every template
     return env
@@ -247,7 +283,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     site: Site = request.app.state.site
     who = current_user(request)
     html = request.app.state.jinja.get_template(template).render(
-        request=request, site=site, user=who, body_script=BODY_SCRIPT, role_name=ROLE_NAMES.get(who.role, "") if who else "",
+        request=request, site=site, user=who, body_script=BODY_SCRIPT, role_name=ROLE_NAMES.get(who.claimed_role, "") if who else "",
         csrf_token=csrf_token(request), path=request.url.path, errors=context.pop("errors", None) or {},
         **context)
     return HTMLResponse(html, status_code=status_code)
@@ -324,7 +360,7 @@ def install(app: FastAPI, site: Site) -> None:
         errors = {}
         if data["role"] not in site.roles:
             errors["role"] = "Select a role"
-        scope_claim = {"school": "laestab", "la_staff": "la", "ncs_adviser": "ncs_area"}.get(data["role"] or "")
+        scope_claim = {"school": "laestab", "la_staff": "la", "la_manager": "la", "ncs_adviser": "ncs_area"}.get(data["role"] or "")
         if scope_claim == "laestab" and not re.fullmatch(r"[0-9]{7}", data["scope"] or ""):
             errors["scope"] = "Enter your school's LAESTAB: 7 digits, for example 8314001"
         elif scope_claim and not data["scope"]:
@@ -334,7 +370,7 @@ def install(app: FastAPI, site: Site) -> None:
             sub = f"dev-{data['role']}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
             request.app.state.limits.sign_in_account.check(sub, "sign-in attempts")
             try:
-                who = principal_from_claims({"sub": sub, "role": data["role"],
+                who = principal_from_claims({"sub": sub, "role": data["role"], "name": data["name"],
                                              **({scope_claim: data["scope"]} if scope_claim else {})})
             except InvalidToken:
                 errors["scope"] = "Select one from the list"

@@ -113,6 +113,19 @@ class ReferralRequested(Envelope):
     send_ehcp: bool = False
     sen_support: bool = False
     consent: Consent
+    # Added December 2026 (optional, additive): what the LA learned, in words, for a warm handoff.
+    reason_text: str | None = None
+    wants: str | None = None
+    best_time: str | None = None
+    best_channel: str | None = None
+    access_needs: str | None = None
+    school_laestab: str | None = None
+    school_name: str | None = None
+    la_contact_notes: str | None = None  # only with the young person's agreement to share them
+    la_officer_name: str | None = None
+    la_officer_contact: str | None = None
+    return_after_attempts: int | None = None  # the LA's could-not-contact numbers
+    return_after_days: int | None = None
 
 
 class ReferralWithdrawn(Envelope):
@@ -134,6 +147,11 @@ class ReferralOutcomeRecorded(Envelope):
     case_id: UUID
     outcome: Literal["activity", "could_not_contact"]
     activity_code: str
+    # Added December 2026 (optional, additive): what the adviser learned, for the LA's timeline.
+    note: str | None = None
+    provider: str | None = None
+    start_date: date | None = None
+    adviser_name: str | None = None
 
 
 class PersonErasureRequested(Envelope):

@@ -6,21 +6,24 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import Response
 from prometheus_client import Gauge
 
 from onward.audit import record_read
 from onward.auth import Principal, require
 from onward.http import create_app
-from onward.listing import Query as Where, order_by, page
+from onward.listing import Query as Where, order_by
 from onward.settings import Settings, get_settings
-from services.la_tracker import activity_rules, domain, staff, store
+from services.la_tracker import activity_rules, domain, staff, store, worklist
+from services.la_tracker.casework_wire import HandoffIn
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn
 
 router = APIRouter(prefix="/v1")
 OPEN_CASES = Gauge("onward_la_open_cases", "Open cases by LA and status", ["la", "status"])
 OLDEST_CASE = Gauge("onward_la_oldest_open_case_seconds", "Age of the LA's oldest open case", ["la"])
 la_staff = require("la_staff", "admin")
-CASE_SORTS = {"priority": "priority", "opened_at": "opened_at", "updated_at": "updated_at", "status": "status"}
+CASE_SORTS = {"priority": "priority", "opened_at": "opened_at", "updated_at": "updated_at", "status": "status",
+              "worklist": worklist.WORKLIST_ORDER, "last_contact_at": "last_contact_at"}
 PERSONAL_FIELDS = ("given_name", "family_name", "date_of_birth", "home_postcode", "address_lines", "email", "phone",
                    "upn", "uln")
 
@@ -36,37 +39,67 @@ def _bad(field: str, message: str) -> HTTPException:
 
 @router.get("/cases")
 async def list_cases(request: Request, who: Principal = Depends(la_staff),
-                     status: Annotated[str | None, Query()] = None, priority: Annotated[int | None, Query(ge=1, le=3)] = None,
+                     status: Annotated[str | None, Query(description="a case status, or `open` for every open one")] = None,
+                     priority: Annotated[int | None, Query(ge=1, le=3)] = None,
                      reason: Annotated[str | None, Query(max_length=64)] = None,
                      person_key: Annotated[str | None, Query(max_length=64)] = None,
-                     q: Annotated[str | None, Query(min_length=2, max_length=100, description="family name starts with")] = None,
+                     q: Annotated[str | None, Query(min_length=2, max_length=100, description=(
+                         "any part of the given or family name, a whole UPN or ULN, or a DOB as YYYY-MM-DD"))] = None,
                      min_age_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
+                     assigned: Annotated[str | None, Query(max_length=200, description="`me`, `none` or a staff id")] = None,
                      sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
                      page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
-    if status is not None and status not in domain.CASE_STATUSES:
-        raise _bad("status", f"status must be one of {', '.join(domain.CASE_STATUSES)}")
+    where, order = _case_filters(who, status, priority, reason, person_key, q, min_age_days, assigned, sort)
+    async with request.app.state.pool.acquire() as conn:
+        result = await worklist.fetch_page(conn, store.CASE_COLUMNS, where, order, page_no, page_size)
+        counts = await conn.fetch(f"select status, count(*) from cases{_scope_sql(who)} group by status",
+                                  *([who.la] if who.role == "la_staff" else []))
+        if q:
+            await record_read(conn, who, "case", [r["case_id"] for r in result["items"]], ("given_name", "family_name"),
+                              action="search")
+    result["items"] = [_json(r) for r in result["items"]]
+    result["counts"] = {r["status"]: r["count"] for r in counts}
+    return result
+
+
+def _case_filters(who: Principal, status, priority, reason, person_key, q, min_age_days, assigned, sort):
+    """The list's conditions (scoped to the caller's LA) and order; bad values are a 422 naming the field."""
+    if status is not None and status not in (*domain.CASE_STATUSES, "open"):
+        raise _bad("status", f"status must be open or one of {', '.join(domain.CASE_STATUSES)}")
     where = Where()
     if who.role == "la_staff":
         where.where("responsible_la = {}", who.la)
-    for column, value in (("status", status), ("priority", priority), ("reason", reason), ("person_key", person_key)):
+    worklist.add_view(where, status, assigned, who.sub)
+    for column, value in (("priority", priority), ("reason", reason), ("person_key", person_key)):
         if value is not None:
             where.where(f"{column} = {{}}", value)
     if min_age_days is not None:
         where.where("opened_at <= now() - make_interval(days => {})", min_age_days)
     if q:
-        where.where("person_key in (select person_key from young_people where lower(details->>'family_name')"
-                    " like lower({}) || '%')", q.replace("%", "").replace("_", ""))
+        try:
+            worklist.add_search(where, q)
+        except ValueError:
+            raise _bad("q", "a date of birth must be a real date, as YYYY-MM-DD") from None
+    return where, order_by(sort, CASE_SORTS, "priority", "case_id")
+
+
+@router.get("/cases.csv")
+async def export_cases(request: Request, who: Principal = Depends(la_staff),
+                       status: str | None = None, priority: Annotated[int | None, Query(ge=1, le=3)] = None,
+                       reason: Annotated[str | None, Query(max_length=64)] = None,
+                       q: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
+                       min_age_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
+                       assigned: Annotated[str | None, Query(max_length=200)] = None,
+                       sort: str | None = None) -> Response:
+    """The current list (same filters, every page) as CSV; cells that a spreadsheet would run as a
+    formula start with '."""
+    where, order = _case_filters(who, status, priority, reason, None, q, min_age_days, assigned, sort)
     async with request.app.state.pool.acquire() as conn:
-        result = await page(conn, f"select {store.CASE_COLUMNS}", "from cases", where,
-                            order_by(sort, CASE_SORTS, "priority", "case_id"), page_no, page_size)
-        if q:  # a name search discloses which names exist: audited like a read
-            await record_read(conn, who, "case", [r["case_id"] for r in result["items"]], ("family_name",),
-                              action="search")
-        counts = await conn.fetch(f"select status, count(*) from cases{_scope_sql(who)} group by status",
-                                  *([who.la] if who.role == "la_staff" else []))
-    result["items"] = [_json(r) for r in result["items"]]
-    result["counts"] = {r["status"]: r["count"] for r in counts}
-    return result
+        rows = await worklist.fetch_all(conn, store.CASE_COLUMNS, where, order)
+        await record_read(conn, who, "case", [r["case_id"] for r in rows], ("given_name", "family_name"),
+                          action="export")
+    return Response(worklist.to_csv(rows), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="cases.csv"'})
 
 
 def _scope_sql(who: Principal) -> str:
@@ -138,9 +171,10 @@ async def record_consent(request: Request, case_id: UUID, body: ConsentIn, who: 
 
 
 @router.post("/cases/{case_id}/referral", status_code=201)
-async def refer(request: Request, case_id: UUID, who: Principal = Depends(la_staff)) -> dict:
+async def refer(request: Request, case_id: UUID, who: Principal = Depends(la_staff),
+                body: HandoffIn | None = None) -> dict:
     async def action(conn, case):
-        return {"referral_id": str(await staff.refer(conn, case, who))}
+        return {"referral_id": str(await staff.refer(conn, case, who, body.model_dump() if body else None))}
     return await _act(request, case_id, who, action)
 
 
@@ -160,7 +194,7 @@ async def refresh_queue_metrics(app: FastAPI) -> None:
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
-    from services.la_tracker import api_admin, api_nccis, api_reviews, web, web_nccis
+    from services.la_tracker import api_admin, api_casework, api_nccis, api_reviews, web, web_nccis
 
     settings = settings or get_settings()
     app = create_app("la_tracker", settings, title="Onward la_tracker",
@@ -172,5 +206,6 @@ def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
     api_nccis.install(app, settings)
     app.include_router(api_reviews.router)
     web_nccis.install(app)  # before web's /cases/{case_id}/{action}, which would answer its pages 404
+    app.include_router(api_casework.router)
     web.install(app)
     return app

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from onward.auth import Principal, require
 from onward.la_data import local_authorities
-from services.la_tracker import store
+from services.la_tracker import policy, store
 from services.la_tracker.wire import PolicyIn
 
 router = APIRouter(prefix="/v1")
@@ -29,10 +29,7 @@ async def get_policy(request: Request, who: Principal = Depends(la_staff), la: s
 
 @router.put("/policy")
 async def put_policy(request: Request, body: PolicyIn, who: Principal = Depends(la_staff), la: str | None = None) -> dict:
-    """The LA's routing numbers (referral delay, confirmation due period, whether NCS referral needs consent)."""
-    chosen = _la_of(who, la)
-    await request.app.state.pool.execute(
-        "insert into la_policies (la, referral_delay_days, confirmation_due_days, consent_required) values ($1, $2, $3, $4)"
-        " on conflict (la) do update set referral_delay_days = $2, confirmation_due_days = $3, consent_required = $4,"
-        " updated_at = now()", chosen, body.referral_delay_days, body.confirmation_due_days, body.consent_required)
-    return {"la": chosen, **body.model_dump()}
+    """The LA's routing numbers; only an LA manager (role `la_manager`) or an admin may change them, and
+    each change is audited with the values before and after (services/la_tracker/policy.py)."""
+    return await policy.change(request, who, _la_of(who, la), body)
+

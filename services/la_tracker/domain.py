@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from schemas import nccis
+from schemas.consent import referral_consent_blocker
 
 # Case statuses (docs/contracts.md, fixed).
 AWAITING_CONFIRMATION, NOT_KNOWN, NEET = "awaiting_confirmation", "not_known", "neet"
@@ -28,7 +29,9 @@ class Policy:
 
     referral_delay_days: int = 0
     confirmation_due_days: int = 30
-    consent_required: bool = True
+    consent_required: bool = True  # always True: no legal basis covers an LA-to-NCS referral without consent
+    contact_attempts: int = 3  # NCS "could not contact": attempts on different days or channels...
+    contact_min_days: int = 7  # ...spread over at least this many days
     confirmation_due: str = "11-01"  # MM-DD of the leaving year by which an intended destination is confirmed
 
 
@@ -100,10 +103,9 @@ def route(person: YoungPerson, policy: Policy, today: date) -> Decision:
         return Decision(True, LEAVING_CARE, "leaving_care")
     if person.nc_year < 13 and academic_age_next_september(person.date_of_birth, person.leaving_date) < 18:
         return Decision(True, status, "under_18")
-    if person.objects_to_sharing:
-        return Decision(True, status, "objects_to_sharing")
-    if policy.consent_required and not person.consent_to_ncs:
-        return Decision(True, status, "no_consent")
+    blocker = referral_consent_blocker(person.consent_to_ncs, person.objects_to_sharing)
+    if blocker:
+        return Decision(True, status, blocker)
     if code in START_DATE_AGREED and person.activity_start is not None and person.activity_start > today:
         # A start is agreed: the NCS is not asked while it is ahead; if it passes unchanged, refer then.
         return Decision(True, status, "start_date_agreed", refer=True, refer_on=person.activity_start)
@@ -253,3 +255,47 @@ def in_nccis_cohort(born: date, ehcp: bool, period_end: date) -> bool:
     """Statutory tracking cohort: academic age 16-17, or 18-24 with an EHC plan (docs/domain-rules.md 3)."""
     age = academic_age_on(born, period_end)
     return 16 <= age <= 17 or (ehcp and 18 <= age <= 24)
+
+
+def referral_blocker(status: str, referral_status: str | None, consent_to_ncs: bool,
+                     objects_to_sharing: bool) -> str | None:
+    """Why a member of staff cannot refer this case now (None: they can): an open case, no referral
+    under way, consent recorded and no objection."""
+    if status not in OPEN_STATUSES:
+        return f"case_{status}"
+    if referral_status in ("requested", "claimed", "in_contact"):
+        return "referral_under_way"
+    return referral_consent_blocker(consent_to_ncs, objects_to_sharing)
+
+
+# Reasons in words, for the pages and the NCS handoff (one definition, beside the reasons' rules).
+REASON_TEXT = {
+    "no_known_destination": "No known destination after leaving school",
+    "awaiting_confirmation": "Intended destination not yet confirmed",
+    "send_caseload": "Has an EHC plan: stays with the LA's SEND team",
+    "leaving_care": "Looked after or a care leaver: stays with the leaving-care team",
+    "under_18": "Under 18: the LA keeps tracking them",
+    "objects_to_sharing": "Objects to their details being shared",
+    "no_consent": "No consent to share with the National Careers Service yet",
+    "referral_delay": "Waiting for the LA's referral delay to pass",
+    "ncs_could_not_contact": "The National Careers Service could not contact them",
+    "ncs_outcome_eet": "In education, employment or training (from the National Careers Service)",
+    "ncs_outcome_not_eet": "Not in education, employment or training (from the National Careers Service)",
+    "moved_to_another_la": "Moved to another LA",
+    "merged_duplicate": "Merged with another record of the same young person",
+    "destination_confirmed": "Destination confirmed",
+    "destination_confirmed_review_550": "Destination confirmed (550: check whether it counts as EET)",
+    "activity_recorded": "Activity recorded",
+}
+
+
+def reason_text(reason: str | None) -> str:
+    """A case's reason in plain English; `activity_NNN` names the NCCIS activity."""
+    if not reason:
+        return ""
+    if reason in REASON_TEXT:
+        return REASON_TEXT[reason]
+    if reason.startswith("activity_"):
+        code = reason.removeprefix("activity_")
+        return f"Activity {code} – {nccis.ACTIVITY_CODES.get(code, ('not known',))[0]}"
+    return reason.replace("_", " ").capitalize()

@@ -123,10 +123,12 @@ async def record_activity(conn, cause, pkey: str, code: str, status: str, *, tod
 
 
 async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, decision: Decision, *,
-                         today: date, la_review: str | None = None, person=None) -> None:
+                         today: date, la_review: str | None = None, person=None, timeline: bool = True,
+                         officer=None) -> None:
     """Bring the person's case in line with a routing decision: open, update, refer, schedule or close it.
 
-    `person` is the young person's row when the caller has it fresh (saves a read)."""
+    `person` is the young person's row when the caller has it fresh (saves a read). `timeline=False`:
+    the caller writes one timeline entry for the whole change (e.g. consent that refers)."""
     case = await store.case_of_person(conn, pkey, la)
     if not decision.open_case:
         if case is not None and case["status"] in domain.OPEN_STATUSES:
@@ -140,12 +142,15 @@ async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, de
                                         person=person)
     elif case["referral_status"] not in ACTIVE_REFERRAL and (case["status"], case["reason"]) != (decision.status,
                                                                                                decision.reason):
-        await transition(conn, cause, case, decision.status, decision.reason, due_on=decision.due_on)
+        await transition(conn, cause, case, decision.status, decision.reason, due_on=decision.due_on,
+                         timeline=timeline)
+        case = await store.get_case(conn, case["case_id"], for_update=True)  # the referral carries the new reason
     if decision.due_on:
         await store.schedule(conn, "confirmation_due", pkey, case["case_id"], decision.due_on)
     if decision.refer and case["referral_status"] not in ACTIVE_REFERRAL:
         if decision.refer_on is not None and decision.refer_on <= today:
-            await request_referral(conn, cause, case["case_id"], actor="routing", case=case, person=person)
+            await request_referral(conn, cause, case["case_id"], actor="routing", case=case, person=person,
+                                   timeline=timeline, officer=officer)
         else:
             await store.update_case(conn, case["case_id"], referral_due_on=decision.refer_on)
             await store.schedule(conn, "refer", pkey, case["case_id"], decision.refer_on)
@@ -186,10 +191,13 @@ def opened_event(cause, pkey: str, case_id: UUID, person, la: str, decision: Dec
                              status=decision.status, reason=decision.reason, activity_code=person["activity_code"])
 
 
-async def transition(conn, cause, case, status: str, reason: str, *, actor: str = "routing", **changes) -> None:
+async def transition(conn, cause, case, status: str, reason: str, *, actor: str = "routing", timeline: bool = True,
+                     **changes) -> None:
     await store.update_case(conn, case["case_id"], status=status, reason=reason, **changes)
-    await store.add_timeline(conn, case["case_id"], "status_changed", actor,
-                             {"from": case["status"], "to": status, "reason": reason, "event_type": cause.event_type})
+    if timeline:
+        await store.add_timeline(conn, case["case_id"], "status_changed", actor,
+                                 {"from": case["status"], "to": status, "reason": reason,
+                                  "event_type": cause.event_type})
     await outbox.add(conn, CaseStatusChanged(
         **_meta(cause, case["person_key"]), case_id=case["case_id"], leaver_id=case["leaver_id"],
         responsible_la=case["responsible_la"], status=status, reason=reason,
@@ -217,28 +225,49 @@ async def close_cross_la_reviews(conn, pkey: str) -> None:
 
 
 async def request_referral(conn: asyncpg.Connection, cause, case_id: UUID, *, actor: str, case=None,
-                           person=None) -> UUID:
+                           person=None, timeline: bool = True, officer=None) -> UUID:
     """Hand the young person to the NCS area of the responsible LA's region, with the handoff fields only.
 
-    `case` (locked) and `person` may be passed by a caller that already holds them."""
+    `case` (locked) and `person` may be passed by a caller that already holds them; `officer` is the
+    member of staff (a Principal) the adviser should contact, else the case's assigned worker."""
     case = case or await store.get_case(conn, case_id, for_update=True)
     person = person or await store.get_young_person(conn, case["person_key"])
     referral_id = uuid4()
     la = local_authorities()[case["responsible_la"]]
-    await outbox.add(conn, referral_event(cause, case_id, case, person, referral_id))
-    await store.update_case(conn, case_id, referral_id=referral_id, referral_status="requested", referral_due_on=None)
+    policy = await store.policy_for(conn, case["responsible_la"])
+    await outbox.add(conn, referral_event(cause, case_id, case, person, referral_id, policy=policy, officer=officer))
+    await store.update_case(conn, case_id, referral_id=referral_id, referral_status="requested", referral_due_on=None,
+                            returned_at=None)
     if case["status"] != domain.REFERRED_TO_NCS:  # a case opened by routing may already say so
-        await transition(conn, cause, case, domain.REFERRED_TO_NCS, case["reason"], actor=actor)
-    await store.add_timeline(conn, case_id, "referral_requested", actor,
-                             {"referral_id": str(referral_id), "ncs_area": la.region})
+        await transition(conn, cause, case, domain.REFERRED_TO_NCS, case["reason"], actor=actor, timeline=timeline)
+    if timeline:
+        await store.add_timeline(conn, case_id, "referral_requested", actor,
+                                 {"referral_id": str(referral_id), "ncs_area": la.region})
     return referral_id
 
 
-def referral_event(cause, case_id: UUID, case, person, referral_id: UUID) -> ReferralRequested:
+def _handoff_words(case, person, policy, officer) -> dict:
+    """What the LA learned, in words: the reason, the young person's wishes and needs, the school, the
+    LA's notes (only when the young person agreed to share them) and the officer to contact."""
+    h = case.get("handoff") or {}
+    d = person["details"]
+    return {"reason_text": domain.reason_text(case["reason"]), "wants": h.get("wants"),
+            "best_time": h.get("best_time"), "best_channel": h.get("best_channel"),
+            "access_needs": h.get("access_needs"), "school_laestab": d.get("school_laestab"),
+            "school_name": d.get("school_name"),
+            "la_contact_notes": h.get("contact_notes") if h.get("share_notes") else None,
+            "la_officer_name": officer.label if officer else case.get("assigned_name"),
+            "la_officer_contact": h.get("officer_contact"),
+            "return_after_attempts": policy.contact_attempts if policy else None,
+            "return_after_days": policy.contact_min_days if policy else None}
+
+
+def referral_event(cause, case_id: UUID, case, person, referral_id: UUID, *, policy=None,
+                   officer=None) -> ReferralRequested:
     """The handoff: to the NCS area of the responsible LA's region, with the handoff fields only."""
     d, f = person["details"], person["facts"]
     la = local_authorities()[case["responsible_la"]]
-    return ReferralRequested(
+    return ReferralRequested(**_handoff_words(case, person, policy, officer),
         **_meta(cause, case["person_key"]), referral_id=referral_id, case_id=case_id, responsible_la=la.dfe_code,
         ncs_area=la.region, reason=case["reason"], priority=case["priority"], given_name=d["given_name"],
         family_name=d["family_name"], date_of_birth=d["date_of_birth"], email=d.get("email"), phone=d.get("phone"),
@@ -258,17 +287,28 @@ async def withdraw_referral(conn, cause, case, reason: str) -> None:
 
 
 async def on_referral_outcome(conn: asyncpg.Connection, ev: ReferralOutcomeRecorded, *, today: date) -> None:
+    """The adviser's outcome on the LA's timeline (with their note, provider and start date). Could not
+    contact: the LA's own recorded activity is kept, 820 is recorded beside it, and the case is flagged."""
     case = await store.get_case(conn, ev.case_id, for_update=True)
     if case is None or case["referral_id"] != ev.referral_id:
         return  # an outcome for a referral this case no longer holds (superseded): nothing to change
     code = ev.activity_code
     status, reason = domain.outcome_status(code)
-    await store.set_activity(conn, case["person_key"], code, "confirmed", today)
-    await store.update_case(conn, case["case_id"],
-                            referral_status="closed" if status == domain.CLOSED else "returned_to_la")
-    await store.add_timeline(conn, case["case_id"], "ncs_outcome", "ncs",
-                             {"referral_id": str(ev.referral_id), "outcome": ev.outcome, "activity_code": code})
-    await transition(conn, ev, case, status, reason, actor="ncs", activity_code=code)
+    person = await store.get_young_person(conn, case["person_key"])
+    kept = person["activity_code"] if ev.outcome == "could_not_contact" else None
+    if kept and not nccis.is_not_known(kept) and person["activity_status"] == "confirmed":
+        status = domain.NEET if nccis.is_neet(kept) else status
+    else:
+        kept = None
+        await store.set_activity(conn, case["person_key"], code, "confirmed", today, ev.start_date)
+    await store.update_case(conn, case["case_id"], ncs_outcome_code=code,
+                            referral_status="closed" if status == domain.CLOSED else "returned_to_la",
+                            returned_at=ev.occurred_at if ev.outcome == "could_not_contact" else None)
+    await store.add_timeline(conn, case["case_id"], "ncs_outcome", ev.adviser_name or "National Careers Service", {
+        "referral_id": str(ev.referral_id), "outcome": ev.outcome, "activity_code": code, "note": ev.note,
+        "provider": ev.provider, "start_date": ev.start_date and ev.start_date.isoformat(),
+        "kept_activity": kept})
+    await transition(conn, ev, case, status, reason, actor="ncs", activity_code=kept or code)
 
 
 async def on_person_erasure_requested(conn: asyncpg.Connection, ev: PersonErasureRequested, *, today: date) -> None:

@@ -16,12 +16,12 @@ from services.la_tracker.staff import NotAllowed
 
 async def _note(conn, case_id: UUID | None, kind: str, who: Principal, detail: dict) -> None:
     if case_id is not None:
-        await store.add_timeline(conn, case_id, kind, who.sub, detail)
+        await store.add_timeline(conn, case_id, kind, who.label, detail)
 
 
 async def keep_apart(conn: asyncpg.Connection, review, who: Principal) -> None:
     """Two people (or a held-back report dismissed): nothing changes but the review and both timelines."""
-    await store.set_review(conn, review["review_id"], "kept_apart", who.sub)
+    await store.set_review(conn, review["review_id"], "kept_apart", who.label)
     for case_id in (review["a_case"], review["b_case"]):
         await _note(conn, case_id, "review_kept_apart", who, {"review_id": str(review["review_id"])})
 
@@ -36,13 +36,13 @@ async def merge(conn: asyncpg.Connection, review, who: Principal) -> None:
     for case in await store.open_cases_of(conn, duplicate):
         closed.append({"case_id": str(case["case_id"]), "status": case["status"], "reason": case["reason"]})
         await withdraw_referral(conn, cause, case, "merged_duplicate")
-        await transition(conn, cause, case, domain.CLOSED, "merged_duplicate", actor=who.sub)
+        await transition(conn, cause, case, domain.CLOSED, "merged_duplicate", actor=who.label)
         await _note(conn, case["case_id"], "merged", who, {**link, "into_person": keep})
     await store.set_person_fields(conn, duplicate, merged_into=keep)
     await store.add_alias(conn, duplicate, keep, "staff_merge")
     await _note(conn, keep_case, "merged_in", who, {"review_id": str(review["review_id"]),
                                                     "from_case_ids": [c["case_id"] for c in closed]})
-    await store.set_review(conn, review["review_id"], "merged", who.sub, {"closed_cases": closed})
+    await store.set_review(conn, review["review_id"], "merged", who.label, {"closed_cases": closed})
 
 
 async def split(conn: asyncpg.Connection, review, who: Principal, today: date) -> None:
@@ -57,10 +57,10 @@ async def split(conn: asyncpg.Connection, review, who: Principal, today: date) -
     person = await store.get_young_person(conn, duplicate)
     for closed in (review["merge_record"] or {}).get("closed_cases", []):
         case = await store.get_case(conn, UUID(closed["case_id"]), for_update=True)
-        await transition(conn, cause, case, closed["status"], closed["reason"], actor=who.sub)
+        await transition(conn, cause, case, closed["status"], closed["reason"], actor=who.label)
         await _note(conn, case["case_id"], "split", who, {**note, "from_person": keep})
         decision = domain.route(young_person(person["facts"], person["activity_code"], person["activity_status"]),
                                 await store.policy_for(conn, case["responsible_la"]), today)
         await apply_decision(conn, cause, duplicate, case["responsible_la"], decision, today=today)
     await _note(conn, review["b_case"], "split", who, {**note, "from_person": duplicate})
-    await store.set_review(conn, review["review_id"], "split", who.sub)
+    await store.set_review(conn, review["review_id"], "split", who.label)

@@ -8,12 +8,14 @@ import asyncpg
 from services.la_tracker.domain import Policy
 
 CASE_COLUMNS = ("case_id, person_key, leaver_id, responsible_la, status, reason, priority, activity_code,"
-                " referral_id, referral_status, referral_due_on, due_on, la_review, opened_at, updated_at")
+                " referral_id, referral_status, referral_due_on, due_on, la_review, opened_at, updated_at,"
+                " handoff, assigned_to, assigned_name, last_contact_at, returned_at, ncs_outcome_code")
 
 
 async def policy_for(conn: asyncpg.Connection, la: str) -> Policy:
     row = await conn.fetchrow(
-        "select p.referral_delay_days, p.confirmation_due_days, p.consent_required, s.confirmation_due"
+        "select p.referral_delay_days, p.confirmation_due_days, p.consent_required, p.contact_attempts,"
+        " p.contact_min_days, s.confirmation_due"
         " from (select $1::text la) x left join la_policies p on p.la = x.la"
         " left join la_nccis_settings s on s.la = x.la", la)
     return Policy(**{k: v for k, v in row.items() if v is not None})

@@ -7,20 +7,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from onward import web
 from onward.audit import record_read
-from services.la_tracker import api, api_admin, api_nccis, api_reviews, domain
+from onward.la_data import local_authorities
+from schemas import nccis
+from services.la_tracker import api, api_admin, api_casework, api_nccis, api_reviews, casework, domain
+from services.la_tracker.casework_wire import CHANNELS, AssignIn, HandoffIn, NoteIn, TaskIn
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn, ReviewDecision
 
-SITE = web.Site(service="la_tracker", service_name="LA leaver tracking", roles=("la_staff", "admin"),
-                nav=[("/cases", "Cases"), ("/reviews", "Possible duplicates"), ("/exports", "NCCIS return")],
+SITE = web.Site(service="la_tracker", service_name="LA leaver tracking", roles=("la_staff", "la_manager", "admin"),
+                nav=[("/cases", "Cases"), ("/tasks", "Due today"), ("/reviews", "Possible duplicates"),
+                     ("/exports", "NCCIS return")],
                 templates=Path(__file__).parent / "templates")
 pages = APIRouter(include_in_schema=False)
 CONTACT_METHODS = [(m, m.replace("_", " ").capitalize()) for m in ContactIn.model_fields["method"].annotation.__args__]
@@ -29,76 +32,37 @@ CONSENT_SOURCES = [("young_person_verbal", "The young person, verbally"),
                    ("young_person_written", "The young person, in writing"),
                    ("young_person_online", "The young person, online"),
                    ("parent_carer", "A parent or carer"), ("school", "The school")]
-SORTS = [("priority", "Highest priority"), ("-opened_at", "Newest first"), ("opened_at", "Oldest first"),
-         ("-updated_at", "Recently updated"), ("status", "Status")]
 DONE = {"contact": "Contact recorded", "activity": "Activity recorded", "consent": "Consent recorded",
         "referral": "Referred to the National Careers Service", "review": "Decision recorded",
-        "split": "Merge undone: they are two people again"}
+        "split": "Merge undone: they are two people again",
+        "assign": "Case assigned", "task": "Task added", "note": "Note added",
+        "handoff": "Saved: it goes with the referral"}
 
 
 def who(request: Request):
     return web.signed_in(request, SITE)
 
 
-class CaseFilters(BaseModel):
-    status: str | None = None
-    priority: int | None = None
-    reason: str | None = None
-    min_age_days: int | None = None
-    q: str | None = None
-    sort: str | None = None
-    page: int = Field(1, ge=1, le=100_000)
-
-
-@pages.get("/cases")
-async def queue(request: Request) -> Response:
-    user = who(request)
-    raw = web.query_data(request.query_params, *CaseFilters.model_fields)
-    errors: dict[str, str] = {}
-    try:
-        filters = CaseFilters.model_validate(raw)
-    except ValidationError as exc:
-        errors = web.form_errors(exc)
-        filters = CaseFilters()
-    if filters.status and filters.status not in domain.CASE_STATUSES:
-        errors["status"], filters.status = "Select a status from the list", None
-    if filters.q is not None and len(filters.q) < 2:
-        errors["q"], filters.q = "Enter at least 2 letters of the family name", None
-    if filters.sort and filters.sort.lstrip("-") not in api.CASE_SORTS:
-        errors["sort"], filters.sort = "Select an order from the list", None
-    if filters.priority is not None and filters.priority not in (1, 2, 3):
-        errors["priority"], filters.priority = "Select a priority from the list", None
-    if filters.min_age_days is not None and not 0 <= filters.min_age_days <= 36500:
-        errors["min_age_days"], filters.min_age_days = "Enter a number of days from 0 to 36500", None
-    result = await api.list_cases(request, user, status=filters.status, priority=filters.priority,
-                                  reason=filters.reason, person_key=None, q=filters.q,
-                                  min_age_days=filters.min_age_days, sort=filters.sort or "priority",
-                                  page_no=max(filters.page, 1), page_size=25)
-    async with request.app.state.pool.acquire() as conn:
-        names = await conn.fetch("select person_key, details->>'given_name' given_name, details->>'family_name'"
-                                 " family_name from young_people where person_key = any($1)",
-                                 [c["person_key"] for c in result["items"]])
-        await record_read(conn, user, "case", [c["case_id"] for c in result["items"]], ("given_name", "family_name"),
-                          action="list")
-        reasons = await conn.fetch("select distinct reason from cases where ($1::text is null or responsible_la = $1)"
-                                   " order by reason", user.la)
-    named = {r["person_key"]: r for r in names}
-    today = request.app.state.clock()
-    for case in result["items"]:
-        person = named.get(case["person_key"])
-        case["name"] = f"{person['given_name']} {person['family_name']}" if person else "(merged record)"
-        case["age_days"] = (today - date.fromisoformat(case["opened_at"][:10])).days
-    kept = {k: v for k, v in filters.model_dump().items() if v is not None and k != "page"}
-    return web.render(request, "queue.html", title="Cases", result=result, filters=filters, errors=errors,
-                      statuses=domain.CASE_STATUSES, reasons=[r["reason"] for r in reasons], sorts=SORTS,
-                      base="/cases?" + (urlencode(kept) + "&" if kept else ""), kept=kept,
-                      total_open=sum(n for s, n in result["counts"].items() if s in domain.OPEN_STATUSES))
-
-
 async def _case_page(request: Request, case_id: UUID, template: str = "case.html", status_code: int = 200, **extra):
     case = await api.get_case(request, case_id, who(request))
-    return web.render(request, template, status_code=status_code, title=extra.pop("title", "Case"), case=case,
-                      done=DONE.get(request.query_params.get("done", "")), **extra)
+    area = local_authorities()[case["responsible_la"]].region
+    done = request.query_params.get("done", "")
+    message = (f"Consent recorded and referred to {area} National Careers Service" if done == "consent_referred"
+               else DONE.get(done))
+    yp = case["young_person"]
+    title = extra.pop("title", "Case")
+    user = who(request)
+    async with request.app.state.pool.acquire() as conn:
+        extra.setdefault("tasks", await casework.open_tasks(conn, case_id))
+        staff = await casework.staff_of(conn, case["responsible_la"])
+    extra["assign_options"] = ([(user.sub, f"Me ({user.label})")] if user.la else []) + [
+        (s["sub"], s["name"]) for s in staff if s["sub"] != user.sub] + [("", "Nobody")]
+    c = case["consent"]
+    blocker = domain.referral_blocker(case["status"], case["referral_status"], c["share_with_ncs"],
+                                      c["objects_to_sharing"])
+    return web.render(request, template, status_code=status_code, title=title, case=case, done=message,
+                      page_title=f"{title} – {yp['given_name']} {yp['family_name']}",
+                      ncs_area=area, can_refer=blocker is None, reason_text=domain.reason_text, **extra)
 
 
 @pages.get("/cases/{case_id}")
@@ -112,9 +76,19 @@ FORMS = {
                  ("activity_code", "start_date", "review_date", "predicted_end_date", "characteristic")),
     "consent": ("case_consent.html", "Record consent to share with the National Careers Service", ConsentIn,
                 ("share_with_ncs", "source")),
-    "referral": ("case_refer.html", "Refer to the National Careers Service", None, ()),
+    "referral": ("case_refer.html", "Refer to the National Careers Service", HandoffIn,
+                 ("wants", "best_time", "best_channel", "access_needs", "contact_notes", "share_notes",
+                  "officer_contact")),
+    "assign": ("case_assign.html", "Assign this case", AssignIn, ("assignee",)),
+    "task": ("case_task.html", "Add a follow-up task", TaskIn, ("description", "due_on")),
+    "note": ("case_note.html", "Add a note", NoteIn, ("text",)),
+    "handoff": ("case_refer.html", "What the National Careers Service should know", HandoffIn,
+                ("wants", "best_time", "best_channel", "access_needs", "contact_notes", "share_notes",
+                 "officer_contact")),
 }
-ACTIONS = {"contact": api.record_contact, "activity": api.set_activity, "consent": api.record_consent}
+ACTIONS = {"contact": api.record_contact, "activity": api.set_activity, "consent": api.record_consent,
+           "assign": api_casework.assign, "task": api_casework.add_task, "note": api_casework.add_note,
+           "handoff": api_casework.set_handoff}
 
 
 @pages.get("/cases/{case_id}/{action}")
@@ -126,7 +100,8 @@ async def action_form(request: Request, case_id: UUID, action: str) -> Response:
 
 
 def _choices() -> dict:
-    return {"methods": CONTACT_METHODS, "outcomes": CONTACT_OUTCOMES, "sources": CONSENT_SOURCES}
+    return {"methods": CONTACT_METHODS, "outcomes": CONTACT_OUTCOMES, "sources": CONSENT_SOURCES,
+            "channels": [(c, web.words(c)) for c in CHANNELS]}
 
 
 @pages.post("/cases/{case_id}/{action}")
@@ -139,9 +114,13 @@ async def action_submit(request: Request, case_id: UUID, action: str) -> Respons
     template, title, model, names = FORMS[action]
     data = web.form_data(form, *names)
     errors: dict[str, str] = {}
+    done = action
     try:
+        if action in ("referral", "handoff"):
+            data["share_notes"] = data.get("share_notes") == "yes"
         if action == "referral":
-            await api.refer(request, case_id, user)
+            await api.refer(request, case_id, user, HandoffIn.model_validate({k: v for k, v in data.items()
+                                                                               if v is not None}))
         else:
             if action == "consent" and data["share_with_ncs"] is not None:
                 data["share_with_ncs"] = data["share_with_ncs"] == "yes"
@@ -149,7 +128,8 @@ async def action_submit(request: Request, case_id: UUID, action: str) -> Respons
             if action == "activity":
                 await api.set_activity(request, case_id, body, user)
             else:
-                await ACTIONS[action](request, case_id, body, user)
+                result = await ACTIONS[action](request, case_id, body, user)
+                done = "consent_referred" if result.get("referred_to") else action
     except ValidationError as exc:
         errors = web.form_errors(exc)
     except HTTPException as exc:
@@ -160,7 +140,7 @@ async def action_submit(request: Request, case_id: UUID, action: str) -> Respons
     if errors:
         return await _case_page(request, case_id, template, status_code=422, title=title, data=data, errors=errors,
                                 **_choices())
-    return RedirectResponse(f"/cases/{case_id}?done={action}", status_code=303)
+    return RedirectResponse(f"/cases/{case_id}?done={done}", status_code=303)
 
 
 REVIEW_TABS = [("open", "To decide"), ("merged", "Merged"), ("kept_apart", "Kept apart"), ("split", "Split")]
@@ -225,5 +205,9 @@ async def export_file(request: Request, fmt: str, period_end: str | None = None,
 
 
 def install(app: FastAPI) -> None:
+    from services.la_tracker import web_worklist
+
     web.install(app, SITE)
+    app.state.jinja.globals.update(reason_words=domain.reason_text, characteristic_codes=nccis.CHARACTERISTIC_CODES)
+    app.include_router(web_worklist.pages)
     app.include_router(pages)

@@ -44,3 +44,5 @@ class PolicyIn(Body):
     referral_delay_days: Annotated[int, Field(ge=0, le=365)] = 0
     confirmation_due_days: Annotated[int, Field(ge=0, le=365)] = 30
     consent_required: bool = True
+    contact_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    contact_min_days: Annotated[int, Field(ge=0, le=90)] = 7

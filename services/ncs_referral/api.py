@@ -9,14 +9,14 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import Gauge
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onward.auth import Principal, require
 from onward.http import create_app
 from onward.settings import Settings, get_settings
-from services.ncs_referral import domain, queries, web
+from services.ncs_referral import domain, queries, search, web
 from services.ncs_referral.wire import ContactIn, OutcomeIn
 
 router = APIRouter(prefix="/v1")
@@ -32,13 +32,17 @@ async def list_referrals(request: Request, who: Principal = Depends(adviser),
                          priority: Annotated[int | None, Query(ge=1, le=3)] = None,
                          min_waiting_hours: Annotated[float | None, Query(ge=0, le=24 * 3650)] = None,
                          person_key: Annotated[str | None, Query(max_length=64)] = None,
+                         q: Annotated[str | None, Query(min_length=2, max_length=100, description=(
+                             "any part of the given or family name, or a DOB as YYYY-MM-DD"))] = None,
                          sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
                          page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     if status is not None and status not in domain.REFERRAL_STATUSES:
         raise HTTPException(422, [{"field": "status", "message": f"status must be one of {', '.join(domain.REFERRAL_STATUSES)}"}])
+    if q is not None and not search.is_valid(q):
+        raise HTTPException(422, [{"field": "q", "message": "a date of birth must be a real date, as YYYY-MM-DD"}])
     return await queries.list_referrals(request.app.state.pool, who, status=status or None, priority=priority,
                                         min_waiting_hours=min_waiting_hours, person_key=person_key or None,
-                                        sort=sort, page_no=page_no, page_size=page_size)
+                                        q=q or None, sort=sort, page_no=page_no, page_size=page_size)
 
 
 @router.get("/queue-age")
@@ -67,6 +71,12 @@ async def claim(request: Request, referral_id: UUID, who: Principal = Depends(ad
     return await queries.claim(request.app.state.pool, who, referral_id)
 
 
+@router.post("/referrals/{referral_id}/undo-return")
+async def undo_return(request: Request, referral_id: UUID, who: Principal = Depends(adviser)) -> dict:
+    """Take back a "could not contact" return within a day, before the LA is told."""
+    return await queries.undo_return(request.app.state.pool, who, referral_id)
+
+
 @router.post("/referrals/{referral_id}/contacts", status_code=201)
 async def contact(request: Request, referral_id: UUID, body: ContactIn, who: Principal = Depends(adviser)) -> dict:
     settings: Settings = request.app.state.settings
@@ -87,6 +97,11 @@ async def _as_http_error(request: Request, exc: Exception) -> Response:
     return await answer if inspect.isawaitable(answer) else answer
 
 
+async def _confirm_first(request: Request, exc: domain.ConfirmReturn) -> Response:
+    """The attempt that would return the young person to the LA: 409 naming `confirm_return`."""
+    return JSONResponse({"detail": [{"field": "confirm_return", "message": str(exc)}]}, status_code=409)
+
+
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = create_app("ncs_referral", settings, title="Onward ncs_referral",
@@ -96,4 +111,5 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     web.install(app)
     app.add_exception_handler(domain.NotFound, _as_http_error)
     app.add_exception_handler(domain.NotAllowed, _as_http_error)
+    app.add_exception_handler(domain.ConfirmReturn, _confirm_first)
     return app

@@ -1,6 +1,8 @@
 """Referral lifecycle rules for NCS advisers. Standard library only."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 NEW, CLAIMED, IN_CONTACT, CLOSED, WITHDRAWN, RETURNED_TO_LA = (
     "new", "claimed", "in_contact", "closed", "withdrawn", "returned_to_la")
 REFERRAL_STATUSES = (NEW, CLAIMED, IN_CONTACT, CLOSED, WITHDRAWN, RETURNED_TO_LA)
@@ -9,6 +11,9 @@ WORKING = frozenset({CLAIMED, IN_CONTACT})
 
 HANDOFF_FIELDS = ("given_name", "family_name", "date_of_birth", "email", "phone", "postcode_district",
                   "send_ehcp", "sen_support")
+# What the LA learned, in words (December 2026, optional): kept with the handoff fields.
+HANDOFF_WORDS = ("reason_text", "wants", "best_time", "best_channel", "access_needs", "school_laestab",
+                 "school_name", "la_contact_notes", "la_officer_name", "la_officer_contact")
 
 
 class NotAllowed(Exception):
@@ -35,17 +40,6 @@ def check_working(status: str, claimed_by: str | None, adviser: str) -> None:
     if claimed_by != adviser:
         raise NotAllowed("referral is claimed by another adviser")
 
-def intake_refusal(share_with_ncs: bool, objects_to_sharing: bool) -> str | None:
-    """Why the NCS must not take a referral, or None. Never without recorded consent to share with the NCS,
-    and never when the young person objects to sharing (docs/domain-rules.md 4 and 5.5): the product's
-    default legal position, applied here whatever the referring LA's policy says."""
-    if objects_to_sharing:
-        return "the young person objects to sharing: no referral to the NCS"
-    if not share_with_ncs:
-        return "referral has no recorded consent to share with the NCS"
-    return None
-
-
 # Contact outcomes that count as a failed attempt to reach the young person.
 FAILED_CONTACT = frozenset({"no_answer", "left_message", "wrong_details"})
 
@@ -53,6 +47,42 @@ FAILED_CONTACT = frozenset({"no_answer", "left_message", "wrong_details"})
 def returns_to_la(failed_contacts: int, max_attempts: int) -> bool:
     """'Could not contact' once the adviser has failed `max_attempts` times (configurable)."""
     return failed_contacts >= max_attempts
+
+
+# A return to the LA can be undone for this long; only then is the LA told.
+UNDO_WINDOW = timedelta(days=1)
+
+
+class ConfirmReturn(NotAllowed):
+    """This attempt would return the young person to the LA: the adviser must confirm it first."""
+
+
+def counted_attempts(attempts: list[tuple[date, str]]) -> list[tuple[date, str]]:
+    """Unanswered attempts that count: each on a day or by a channel not already tried together
+    (three calls in one afternoon are one attempt; a call, a text and an email are three)."""
+    counted: list[tuple[date, str]] = []
+    for day, channel in attempts:
+        if (day, channel) not in counted:
+            counted.append((day, channel))
+    return counted
+
+
+def could_not_contact(attempts: list[tuple[date, str]], min_attempts: int, min_days: int) -> bool:
+    """The LA's rule (defaults 3 attempts over at least 7 days): enough counted attempts, spread
+    over enough days from the first to the last."""
+    counted = counted_attempts(attempts)
+    if len(counted) < min_attempts:
+        return False
+    days = [d for d, _ in counted]
+    return (max(days) - min(days)).days >= min_days
+
+
+def return_warning(given_name: str, la_name: str, attempts: int, first: date | None) -> str:
+    """What the adviser is told before the attempt that returns the young person to the LA."""
+    since = f" since {first.day} {first:%B %Y}" if first else ""
+    return (f"This would be attempt {attempts}{since}. Recording it returns {given_name} to {la_name} as"
+            " 'cannot be contacted' (820): the referral closes for you, the LA keeps their case and sees"
+            " it first in its list. You can undo this for one day.")
 
 
 # Waiting-time bands for the queue's service-level view (upper bounds in seconds).

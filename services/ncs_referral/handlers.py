@@ -11,7 +11,9 @@ from prometheus_client import Histogram
 from onward import erasure, outbox, telemetry
 from onward.consumer import Rejected
 from onward.la_data import local_authorities
+from onward.words import LONDON, la_name
 from schemas import nccis
+from schemas.consent import referral_consent_blocker
 from schemas.events import PersonErased, ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn
 from services.ncs_referral import domain, store
 
@@ -25,17 +27,18 @@ async def on_referral_requested(conn: asyncpg.Connection, ev: ReferralRequested)
     """Store the handoff, routed to the NCS area of the referring LA's region; never without consent."""
     if await erasure.erased_since(conn, ev.person_key, ev.occurred_at):
         return  # replayed after the young person's data was erased
-    refusal = domain.intake_refusal(ev.consent.share_with_ncs, ev.consent.objects_to_sharing)
-    if refusal is not None:
-        raise Rejected(refusal)
+    if referral_consent_blocker(ev.consent.share_with_ncs, ev.consent.objects_to_sharing):
+        raise Rejected("referral has no recorded consent to share with the NCS")
     la = local_authorities().get(ev.responsible_la)
     if la is None:
         raise Rejected(f"referring LA {ev.responsible_la} is not an English LA")
-    handoff = ev.model_dump(mode="json", include=set(domain.HANDOFF_FIELDS))
+    handoff = ev.model_dump(mode="json", include=set(domain.HANDOFF_FIELDS) | set(domain.HANDOFF_WORDS))
     consent = ev.consent.model_dump(mode="json", include={"share_with_ncs", "source", "recorded_at"})
     if await store.insert_referral(conn, referral_id=ev.referral_id, case_id=ev.case_id, person_key=ev.person_key,
                                    responsible_la=la.dfe_code, ncs_area=la.region, reason=ev.reason,
-                                   priority=ev.priority, handoff=handoff, consent=consent):
+                                   priority=ev.priority, handoff=handoff, consent=consent,
+                                   return_after_attempts=ev.return_after_attempts or 3,
+                                   return_after_days=ev.return_after_days if ev.return_after_days is not None else 7):
         await store.add_timeline(conn, ev.referral_id, "received", "la", {"responsible_la": la.dfe_code,
                                                                            "reason": ev.reason,
                                                                            "trace_id": telemetry.trace_id()})
@@ -52,32 +55,78 @@ async def on_referral_withdrawn(conn: asyncpg.Connection, ev: ReferralWithdrawn)
     await store.add_timeline(conn, ev.referral_id, "withdrawn", "la", {"reason": ev.reason})
 
 
-async def claim(conn: asyncpg.Connection, row, adviser: str) -> None:
+async def claim(conn: asyncpg.Connection, row, adviser: str, adviser_name: str | None = None) -> None:
     domain.check_claim(row["status"], row["claimed_by"], adviser)
     if row["status"] == domain.NEW:
         await store.update_referral(conn, row["referral_id"], status=domain.CLAIMED, claimed_by=adviser,
-                                    claimed_at=datetime.now(timezone.utc))
-        await store.add_timeline(conn, row["referral_id"], "claimed", adviser, {})
+                                    claimed_at=datetime.now(timezone.utc), claimed_by_name=adviser_name)
+        await store.add_timeline(conn, row["referral_id"], "claimed", adviser_name or adviser, {})
 
 
 async def record_contact(conn: asyncpg.Connection, row, adviser: str, method: str, outcome: str, note: str | None,
-                         *, max_attempts: int, correlation_id: UUID) -> None:
-    """Log a contact attempt; the last allowed failed attempt returns the young person to the LA as 820."""
+                         *, max_attempts: int, correlation_id: UUID, confirm_return: bool = False,
+                         adviser_name: str | None = None) -> None:
+    """Log a contact attempt. The status says "in contact" only once someone is reached. Unanswered
+    attempts count on different days or channels (the LA's numbers, domain.could_not_contact); the
+    attempt that would return the young person to the LA needs `confirm_return`, and the return waits
+    a day (undoable) before the LA is told. `max_attempts` is kept for callers of the old signature."""
     domain.check_working(row["status"], row["claimed_by"], adviser)
-    failed = row["failed_contacts"] + (1 if outcome in domain.FAILED_CONTACT else 0)
-    await store.update_referral(conn, row["referral_id"], status=domain.IN_CONTACT, failed_contacts=failed)
-    await store.add_timeline(conn, row["referral_id"], "contact", adviser,
-                             {"method": method, "outcome": outcome, "note": note, "failed_attempts": failed})
-    if domain.returns_to_la(failed, max_attempts):
-        await _close(conn, row, adviser, nccis.CANNOT_BE_CONTACTED, f"{failed} failed contact attempts",
-                     correlation_id)
+    failed = outcome in domain.FAILED_CONTACT
+    today = datetime.now(timezone.utc).astimezone(LONDON).date()
+    attempts = [*(await store.failed_attempts(conn, row["referral_id"], sorted(domain.FAILED_CONTACT))), (today, method)] if failed else []
+    returning = failed and domain.could_not_contact(attempts, row["return_after_attempts"], row["return_after_days"])
+    if returning and not confirm_return:
+        raise domain.ConfirmReturn(domain.return_warning(
+            "the young person", la_name(row["responsible_la"]), len(domain.counted_attempts(attempts)),
+            attempts[0][0]))
+    status = domain.IN_CONTACT if outcome == "reached" or row["status"] == domain.IN_CONTACT else domain.CLAIMED
+    await store.update_referral(conn, row["referral_id"], status=status,
+                                failed_contacts=row["failed_contacts"] + (1 if failed else 0))
+    await store.add_timeline(conn, row["referral_id"], "contact", adviser_name or adviser, {
+        "method": method, "outcome": outcome, "note": note, "day": today.isoformat(), "counted":
+        failed and (today, method) not in attempts[:-1]})
+    if returning:
+        await store.update_referral(conn, row["referral_id"], status=domain.RETURNED_TO_LA,
+                                    outcome_code=nccis.CANNOT_BE_CONTACTED, returned_at=datetime.now(timezone.utc))
+        await store.add_timeline(conn, row["referral_id"], "outcome", adviser_name or adviser, {
+            "activity_code": nccis.CANNOT_BE_CONTACTED, "status": domain.RETURNED_TO_LA,
+            "note": f"{len(domain.counted_attempts(attempts))} attempts from {attempts[0][0].isoformat()}"})
+
+
+async def undo_return(conn: asyncpg.Connection, row, adviser: str, adviser_name: str | None = None) -> None:
+    """Within a day of a return (before the LA is told), the adviser who made it can take it back."""
+    if row["status"] != domain.RETURNED_TO_LA or row["returned_at"] is None or row["return_sent_at"] is not None:
+        raise domain.NotAllowed("only a return not yet sent to the LA can be undone")
+    if row["claimed_by"] != adviser:
+        raise domain.NotAllowed("only the adviser who returned the referral can undo it")
+    await store.update_referral(conn, row["referral_id"], status=domain.CLAIMED, returned_at=None, outcome_code=None)
+    await store.add_timeline(conn, row["referral_id"], "return_undone", adviser_name or adviser, {})
+
+
+async def send_due_returns(conn: asyncpg.Connection, limit: int = 100) -> int:
+    """Tell the LA about returns older than the undo window (several replicas: SKIP LOCKED)."""
+    rows = await conn.fetch(
+        f"select {store.COLUMNS}, note from (select *, (select detail->>'note' from referral_timeline t"
+        " where t.referral_id = r.referral_id and kind = 'outcome' order by id desc limit 1) note from referrals r"
+        " where status = 'returned_to_la' and return_sent_at is null and returned_at < now() - $1::interval"
+        " order by returned_at limit $2 for update skip locked) due", domain.UNDO_WINDOW, limit)
+    for row in rows:
+        await store.update_referral(conn, row["referral_id"], return_sent_at=datetime.now(timezone.utc))
+        await outbox.add(conn, ReferralOutcomeRecorded(
+            producer=PRODUCER, correlation_id=uuid4(), person_key=row["person_key"], referral_id=row["referral_id"],
+            case_id=row["case_id"], outcome="could_not_contact", activity_code=nccis.CANNOT_BE_CONTACTED,
+            note=row["note"], adviser_name=row["claimed_by_name"]))
+    return len(rows)
 
 
 async def record_outcome(conn: asyncpg.Connection, row, adviser: str, activity_code: str, note: str | None,
-                         correlation_id: UUID) -> str:
-    """An activity closes the referral; 820 (cannot be contacted) returns the young person to the LA."""
+                         correlation_id: UUID, *, provider: str | None = None, start_date=None,
+                         adviser_name: str | None = None) -> str:
+    """An activity closes the referral; 820 (cannot be contacted) returns the young person to the LA.
+    The adviser's note, the provider and the start date go back to the LA's timeline."""
     domain.check_working(row["status"], row["claimed_by"], adviser)
-    return await _close(conn, row, adviser, activity_code, note, correlation_id)
+    return await _close(conn, row, adviser_name or adviser, activity_code, note, correlation_id,
+                        provider=provider, start_date=start_date, adviser_name=adviser_name)
 
 
 async def return_stale_claims(conn: asyncpg.Connection, older_than_days: int, limit: int = 100) -> int:
@@ -93,16 +142,19 @@ async def return_stale_claims(conn: asyncpg.Connection, older_than_days: int, li
 
 
 async def _close(conn: asyncpg.Connection, row, actor: str, activity_code: str, note: str | None,
-                 correlation_id: UUID) -> str:
+                 correlation_id: UUID, *, provider: str | None = None, start_date=None,
+                 adviser_name: str | None = None) -> str:
     could_not_contact = activity_code == nccis.CANNOT_BE_CONTACTED
     status = domain.RETURNED_TO_LA if could_not_contact else domain.CLOSED
     await store.update_referral(conn, row["referral_id"], status=status, outcome_code=activity_code)
     await store.add_timeline(conn, row["referral_id"], "outcome", actor,
-                             {"activity_code": activity_code, "note": note, "status": status})
+                             {"activity_code": activity_code, "note": note, "status": status, "provider": provider,
+                              "start_date": start_date and start_date.isoformat()})
     await outbox.add(conn, ReferralOutcomeRecorded(
         producer=PRODUCER, correlation_id=correlation_id, person_key=row["person_key"],
         referral_id=row["referral_id"], case_id=row["case_id"],
-        outcome="could_not_contact" if could_not_contact else "activity", activity_code=activity_code))
+        outcome="could_not_contact" if could_not_contact else "activity", activity_code=activity_code,
+        note=note, provider=provider, start_date=start_date, adviser_name=adviser_name))
     return status
 
 

@@ -51,20 +51,25 @@ async def own(conn, referral_id: UUID, who: Principal, *, for_update: bool = Fal
 
 async def list_referrals(pool, who: Principal, *, status: str | None = None, priority: int | None = None,
                          min_waiting_hours: float | None = None, person_key: str | None = None,
-                         sort: str | None = None, page_no: int = 1, page_size: int = 50) -> dict:
-    """A page of the caller's area's referrals (no personal data: ids, status, area, times)."""
+                         q: str | None = None, sort: str | None = None, page_no: int = 1,
+                         page_size: int = 50) -> dict:
+    """A page of the caller's area's referrals (no personal data: ids, status, area, times). `q` searches
+    names and DOB (services/ncs_referral/search.py); the search is audited, as it shows which names exist."""
     async with pool.acquire() as conn:
         result = await store.referral_page(conn, ncs_area=area_of(who), status=status, priority=priority,
                                            min_waiting_hours=min_waiting_hours, person_key=person_key, sort=sort,
-                                           page_no=page_no, page_size=page_size)
+                                           page_no=page_no, page_size=page_size, q=q)
+        if q:
+            await record_read(conn, who, "referral", [r["referral_id"] for r in result["items"]], NAME_FIELDS,
+                              action="search")
     result["items"] = [referral_json(r) for r in result["items"]]
     return result
 
 
 async def named_queue(pool, who: Principal, *, status: str | None, sort: str | None, page_no: int,
-                      page_size: int = 25) -> tuple[dict, dict[str, int]]:
+                      q: str | None = None, page_size: int = 25) -> tuple[dict, dict[str, int]]:
     """A page of the queue with each young person's name (an audited read), and the counts per status."""
-    result = await list_referrals(pool, who, status=status, sort=sort, page_no=page_no, page_size=page_size)
+    result = await list_referrals(pool, who, status=status, q=q, sort=sort, page_no=page_no, page_size=page_size)
     ids = [r["referral_id"] for r in result["items"]]
     async with pool.acquire() as conn:
         counts = await store.status_counts(conn, area_of(who))
@@ -110,14 +115,23 @@ async def _step(pool, who: Principal, referral_id: UUID, step: Step) -> dict:
 
 
 async def claim(pool, who: Principal, referral_id: UUID) -> dict:
-    return await _step(pool, who, referral_id, lambda conn, row: handlers.claim(conn, row, who.sub))
+    return await _step(pool, who, referral_id, lambda conn, row: handlers.claim(conn, row, who.sub, who.name))
+
+
+async def undo_return(pool, who: Principal, referral_id: UUID) -> dict:
+    """Take back a "could not contact" return within a day, before the LA is told."""
+    return await _step(pool, who, referral_id, lambda conn, row: handlers.undo_return(conn, row, who.sub, who.name))
 
 
 async def record_contact(pool, who: Principal, referral_id: UUID, body: ContactIn, *, max_attempts: int) -> dict:
+    """A contact attempt; the one that would return the young person to the LA raises
+    `domain.ConfirmReturn` unless the body confirms it."""
     return await _step(pool, who, referral_id, lambda conn, row: handlers.record_contact(
-        conn, row, who.sub, body.method, body.outcome, body.note, max_attempts=max_attempts, correlation_id=uuid4()))
+        conn, row, who.sub, body.method, body.outcome, body.note, max_attempts=max_attempts, correlation_id=uuid4(),
+        confirm_return=body.confirm_return, adviser_name=who.name))
 
 
 async def record_outcome(pool, who: Principal, referral_id: UUID, body: OutcomeIn) -> dict:
     return await _step(pool, who, referral_id, lambda conn, row: handlers.record_outcome(
-        conn, row, who.sub, body.activity_code, body.note, uuid4()))
+        conn, row, who.sub, body.activity_code, body.note, uuid4(), provider=body.provider,
+        start_date=body.start_date, adviser_name=who.label))

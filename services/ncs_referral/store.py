@@ -6,10 +6,11 @@ from uuid import UUID
 import asyncpg
 
 from onward.listing import Query as Where, order_by, page
-from services.ncs_referral import domain
+from services.ncs_referral import domain, search
 
 COLUMNS = ("referral_id, case_id, person_key, responsible_la, ncs_area, status, reason, priority, claimed_by,"
-           " status_reason, outcome_code, claimed_at, failed_contacts, received_at, updated_at")
+           " status_reason, outcome_code, claimed_at, failed_contacts, received_at, updated_at,"
+           " return_after_attempts, return_after_days, returned_at, return_sent_at, claimed_by_name")
 SORTS = {key: key for key in ("priority", "received_at", "updated_at", "status")}  # sort key -> column
 
 
@@ -46,7 +47,7 @@ async def timeline(conn, referral_id: UUID):
 
 async def referral_page(conn, *, ncs_area: str | None, status: str | None, priority: int | None,
                         min_waiting_hours: float | None, person_key: str | None, sort: str | None, page_no: int,
-                        page_size: int) -> dict:
+                        page_size: int, q: str | None = None) -> dict:
     """One page of referrals (all areas when `ncs_area` is None), filtered and sorted by `SORTS`' keys."""
     where = Where()
     for sql, value in (("ncs_area = {}", ncs_area), ("status = {}", status), ("priority = {}", priority),
@@ -55,6 +56,8 @@ async def referral_page(conn, *, ncs_area: str | None, status: str | None, prior
             where.where(sql, value)
     if min_waiting_hours is not None:
         where.where("received_at <= now() - make_interval(secs => {})", min_waiting_hours * 3600)
+    if q:
+        search.add_search(where, q)
     return await page(conn, f"select {COLUMNS}", "from referrals", where,
                       order_by(sort, SORTS, "priority", "referral_id"), page_no, page_size)
 
@@ -94,3 +97,12 @@ async def erase_people(conn, person_keys: list[str]) -> None:
     await conn.execute("delete from referral_timeline where referral_id in (select referral_id from referrals"
                        " where person_key = any($1))", person_keys)
     await conn.execute("delete from referrals where person_key = any($1)", person_keys)
+
+
+async def failed_attempts(conn, referral_id: UUID, outcomes: list[str]) -> list[tuple]:
+    """Earlier unanswered contact attempts: (day in Europe/London, channel), oldest first."""
+    rows = await conn.fetch(
+        "select (at at time zone 'Europe/London')::date as day, detail->>'method' as method from referral_timeline"
+        " where referral_id = $1 and kind = 'contact' and detail->>'outcome' = any($2) order by id",
+        referral_id, outcomes)
+    return [(r["day"], r["method"]) for r in rows]

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from onward import web
-from services.ncs_referral import domain, queries
+from services.ncs_referral import domain, queries, search
 from services.ncs_referral.wire import ContactIn, OutcomeIn
 
 SITE = web.Site(service="ncs_referral", service_name="NCS referrals", roles=("ncs_adviser", "admin"),
@@ -24,7 +24,9 @@ METHODS = [(m, m.replace("_", " ").capitalize()) for m in ContactIn.model_fields
 OUTCOMES = [(m, m.replace("_", " ").capitalize()) for m in ContactIn.model_fields["outcome"].annotation.__args__]
 SORTS = [("priority", "Highest priority"), ("received_at", "Waiting longest"), ("-received_at", "Newest first"),
          ("-updated_at", "Recently updated")]
-DONE = {"claim": "You have claimed this referral", "contact": "Contact recorded", "outcome": "Outcome recorded"}
+DONE = {"claim": "You have claimed this referral", "contact": "Contact recorded", "outcome": "Outcome recorded",
+        "returned": "Returned to the LA as 'cannot be contacted'. You can undo this for one day.",
+        "undo-return": "Return undone: the referral is yours again"}
 
 
 def who(request: Request):
@@ -35,6 +37,7 @@ class Filters(BaseModel):
     status: str | None = None
     sort: str | None = None
     page: int = Field(1, ge=1, le=100_000)
+    q: str | None = None
 
 
 def waiting(seconds: int) -> str:
@@ -57,9 +60,11 @@ async def queue(request: Request) -> Response:
         errors["status"], filters.status = "Select a status from the list", None
     if filters.sort and filters.sort.lstrip("-") not in queries.SORT_KEYS:
         errors["sort"], filters.sort = "Select an order from the list", None
+    if filters.q is not None and not search.is_valid(filters.q):
+        errors["q"], filters.q = "Enter at least 2 characters of a name, or a date of birth that exists as 2008-08-27", None
     pool = request.app.state.pool
-    result, counts = await queries.named_queue(pool, user, status=filters.status, sort=filters.sort or "priority",
-                                               page_no=max(filters.page, 1))
+    result, counts = await queries.named_queue(pool, user, status=filters.status, q=filters.q,
+                                               sort=filters.sort or "priority", page_no=max(filters.page, 1))
     ages = await queries.queue_age(pool, user)
     for r in result["items"]:
         r["waiting"] = waiting(r["waiting_seconds"])
@@ -75,7 +80,9 @@ async def _referral_page(request: Request, referral_id: UUID, template: str = "r
                          **extra) -> Response:
     referral = await queries.get_referral(request.app.state.pool, who(request), referral_id)
     referral["waiting"] = waiting(referral["waiting_seconds"])
-    return web.render(request, template, status_code=status_code, title=extra.pop("title", "Referral"),
+    title = extra.pop("title", "Referral")
+    name = f"{referral['handoff'].get('given_name')} {referral['handoff'].get('family_name')}"
+    return web.render(request, template, status_code=status_code, title=title, page_title=f"{title} – {name}",
                       r=referral, done=DONE.get(request.query_params.get("done", "")), methods=METHODS,
                       outcomes=OUTCOMES, **extra)
 
@@ -85,8 +92,10 @@ async def referral_page(request: Request, referral_id: UUID) -> Response:
     return await _referral_page(request, referral_id)
 
 
-FORMS = {"contact": ("referral_contact.html", "Record a contact", ContactIn, ("method", "outcome", "note")),
-         "outcome": ("referral_outcome.html", "Record the outcome", OutcomeIn, ("activity_code", "note"))}
+FORMS = {"contact": ("referral_contact.html", "Record a contact", ContactIn,
+                     ("method", "outcome", "note", "confirm_return")),
+         "outcome": ("referral_outcome.html", "Record the outcome", OutcomeIn,
+                     ("activity_code", "provider", "start_date", "note"))}
 
 
 @pages.get("/referrals/{referral_id}/{step}")
@@ -99,7 +108,7 @@ async def step_form(request: Request, referral_id: UUID, step: str) -> Response:
 
 @pages.post("/referrals/{referral_id}/{step}")
 async def step_submit(request: Request, referral_id: UUID, step: str) -> Response:
-    if step not in (*FORMS, "claim"):
+    if step not in (*FORMS, "claim", "undo-return"):
         raise HTTPException(404, "page not found")
     user = who(request)
     form = await request.form()
@@ -108,11 +117,12 @@ async def step_submit(request: Request, referral_id: UUID, step: str) -> Respons
     data: dict = {}
     pool = request.app.state.pool
     try:
-        if step == "claim":
-            await queries.claim(pool, user, referral_id)
+        if step in ("claim", "undo-return"):
+            await (queries.claim if step == "claim" else queries.undo_return)(pool, user, referral_id)
         else:
             _, _, model, names = FORMS[step]
             data = web.form_data(form, *names)
+            data["confirm_return"] = data.get("confirm_return") == "yes" or None
             body = model.model_validate({k: v for k, v in data.items() if v is not None})
             if step == "contact":
                 await queries.record_contact(pool, user, referral_id, body,
@@ -121,13 +131,17 @@ async def step_submit(request: Request, referral_id: UUID, step: str) -> Respons
                 await queries.record_outcome(pool, user, referral_id, body)
     except ValidationError as exc:
         errors = web.form_errors(exc)
+    except domain.ConfirmReturn as exc:  # the attempt that would return them to the LA: confirm it first
+        return await _referral_page(request, referral_id, "referral_confirm_return.html",
+                                    title="Return them to the LA?", data=data, warning=str(exc))
     except domain.NotAllowed as exc:
         errors = {"form": str(exc)[:1].upper() + str(exc)[1:]}
     if errors:
         template, title = (FORMS[step][0], FORMS[step][1]) if step in FORMS else ("referral.html", "Referral")
         return await _referral_page(request, referral_id, template, status_code=422 if step in FORMS else 409,
                                     title=title, data=data, errors=errors)
-    return RedirectResponse(f"/referrals/{referral_id}?done={step}", status_code=303)
+    done = "returned" if step == "contact" and data.get("confirm_return") else step
+    return RedirectResponse(f"/referrals/{referral_id}?done={done}", status_code=303)
 
 
 def install(app: FastAPI) -> None:

@@ -1,6 +1,7 @@
 """Bodies an NCS adviser sends (the JSON API's and the pages' forms alike); separate from the database rows."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, StringConstraints
@@ -16,9 +17,12 @@ class ContactIn(PlainTextBody):
     method: Literal["phone", "email", "text", "letter", "visit", "other"]
     outcome: Literal["reached", "no_answer", "left_message", "wrong_details", "refused"]
     note: Note | None = None
+    confirm_return: bool = False  # the attempt that returns the young person to the LA must be confirmed
 
 
 class OutcomeIn(PlainTextBody):
     model_config = ConfigDict(extra="forbid")
     activity_code: Annotated[str, AfterValidator(nccis.validate_activity_code)]
     note: Note | None = None
+    provider: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    start_date: date | None = None

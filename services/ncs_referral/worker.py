@@ -27,6 +27,7 @@ def build_worker(settings: Settings) -> faust.App:
         pool = await res.pool()
         async with pool.acquire() as conn, conn.transaction():
             n = await handlers.return_stale_claims(conn, settings.ncs_claim_days)
+            n += await handlers.send_due_returns(conn)  # could-not-contact returns past their undo day
         if n:
             log.info("stale claims returned to LAs", extra={"count": n})
 

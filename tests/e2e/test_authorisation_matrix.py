@@ -120,7 +120,7 @@ ROLE_ONLY = [
     ("school_exit", "POST", "/v1/leavers/batch", {"leavers": []}, {"school", "admin"}),
     ("school_exit", "POST", "/v1/leavers/import", None, {"school", "admin"}),
     ("school_exit", "POST", "/v1/erasures", {"person_key": "0" * 64, "reason": "recorded_in_error"}, {"admin"}),
-    ("la_tracker", "PUT", "/v1/policy", {"referral_delay_days": 0}, {"la_staff", "admin"}),
+    ("la_tracker", "PUT", "/v1/policy", {"referral_delay_days": 0}, {"admin"}),  # la_manager: test_casework
     ("la_tracker", "POST", "/v1/reviews/00000000-0000-0000-0000-000000000000", {"decision": "keep_apart"},
      {"la_staff", "admin"}),
     ("la_tracker", "GET", "/v1/reviews/00000000-0000-0000-0000-000000000000", None, {"la_staff", "admin"}),

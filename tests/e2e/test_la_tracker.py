@@ -54,7 +54,7 @@ async def test_responsible_la_comes_from_the_home_postcode(http, urls, tokens, p
 
 
 async def _set_policy(http, urls, tokens, **numbers):
-    r = await http.put(f"{urls['la_tracker']}/v1/policy", json=numbers, headers=tokens("la_staff", la="892"))
+    r = await http.put(f"{urls['la_tracker']}/v1/policy", json=numbers, headers=tokens("la_manager", la="892"))
     assert r.status_code == 200, r.text
 
 

@@ -4,6 +4,7 @@ import uuid
 
 import asyncpg
 
+from services.ncs_referral.domain import HANDOFF_WORDS
 from tests.e2e.conftest import eventually
 from tests.e2e.leavers import leaver
 
@@ -35,13 +36,14 @@ async def test_fields_the_la_holds_never_reach_the_ncs_database(http, urls, toke
     body, ref = await _refer(http, urls, tokens, address_lines=["77 Unusual Crescent"], home_postcode="DE22 3QW",
                              uln="1234567899")
     text = await _db_text(databases["ncs_referral"])
-    for held_by_la_only in (body["upn"], body["uln"], "77 Unusual Crescent", "DE22 3QW", body["school_laestab"]):
+    # The school (its LAESTAB) is part of the handoff since issue 16: the adviser asked for it.
+    for held_by_la_only in (body["upn"], body["uln"], "77 Unusual Crescent", "DE22 3QW"):
         assert held_by_la_only not in text, f"{held_by_la_only} reached ncs_referral"
     detail = (await http.get(f"{urls['ncs_referral']}/v1/referrals/{ref['referral_id']}",
                              headers=tokens("ncs_adviser", **EAST_MIDLANDS))).json()
     assert detail["handoff"]["postcode_district"] == "DE22"
     assert set(detail["handoff"]) == {"given_name", "family_name", "date_of_birth", "email", "phone",
-                                      "postcode_district", "send_ehcp", "sen_support"}
+                                      "postcode_district", "send_ehcp", "sen_support", *HANDOFF_WORDS}
     assert detail["consent"]["share_with_ncs"] is True and detail["consent"]["source"] == "school_leaver_report"
 
 
@@ -67,17 +69,41 @@ async def test_two_advisers_claiming_at_once_exactly_one_wins(http, urls, tokens
         assert winner.json()["claimed_by"] in ("adviser-a", "adviser-b")
 
 
-async def test_failed_contacts_return_the_young_person_to_the_la_as_820(http, urls, tokens):
+async def test_unanswered_attempts_on_different_days_or_channels_return_the_young_person_after_confirmation(
+        http, urls, tokens, databases):
     body, ref = await _refer(http, urls, tokens)
-    adviser = tokens("ncs_adviser", sub="adviser-c", **EAST_MIDLANDS)
+    adviser = tokens("ncs_adviser", sub="adviser-c", name="Cara Adviser", **EAST_MIDLANDS)
     base = f"{urls['ncs_referral']}/v1/referrals/{ref['referral_id']}"
-    assert (await http.post(f"{base}/contacts", json={"method": "phone", "outcome": "no_answer"},
-                            headers=adviser)).status_code == 409  # must claim first
+    no_answer = {"method": "phone", "outcome": "no_answer"}
+    assert (await http.post(f"{base}/contacts", json=no_answer, headers=adviser)).status_code == 409  # claim first
     await http.post(f"{base}/claim", headers=adviser)
-    for i in range(3):
-        r = await http.post(f"{base}/contacts", json={"method": "phone", "outcome": "no_answer"}, headers=adviser)
+    for _ in range(3):  # three calls in one afternoon are one attempt
+        r = await http.post(f"{base}/contacts", json=no_answer, headers=adviser)
         assert r.status_code == 201, r.text
-    assert r.json()["status"] == "returned_to_la"
+    assert r.json()["status"] == "claimed"  # "Trying to contact" on the pages, never "in contact"
+    ncs = await asyncpg.connect(databases["ncs_referral"])
+    try:
+        await ncs.execute("update referral_timeline set at = at - interval '8 days' where referral_id = $1",
+                          uuid.UUID(ref["referral_id"]))  # those calls were 8 days ago
+        assert (await http.post(f"{base}/contacts", json={"method": "text", "outcome": "no_answer"},
+                                headers=adviser)).status_code == 201
+        # The third counted attempt over 8 days would return them: it asks for confirmation first.
+        r = await http.post(f"{base}/contacts", json={"method": "email", "outcome": "no_answer"}, headers=adviser)
+        assert r.status_code == 409 and r.json()["detail"][0]["field"] == "confirm_return"
+        assert "attempt 3" in r.json()["detail"][0]["message"]
+        r = await http.post(f"{base}/contacts", headers=adviser,
+                            json={"method": "email", "outcome": "no_answer", "confirm_return": True})
+        assert r.status_code == 201 and r.json()["status"] == "returned_to_la"
+        # Undone within the day: the referral is the adviser's again; then returned for good.
+        r = await http.post(f"{base}/undo-return", headers=adviser)
+        assert r.status_code == 200 and r.json()["status"] == "claimed"
+        r = await http.post(f"{base}/contacts", headers=adviser,
+                            json={"method": "letter", "outcome": "no_answer", "confirm_return": True})
+        assert r.json()["status"] == "returned_to_la"
+        await ncs.execute("update referrals set returned_at = now() - interval '25 hours' where referral_id = $1",
+                          uuid.UUID(ref["referral_id"]))  # the undo day has passed: the sweep tells the LA
+    finally:
+        await ncs.close()
     la = tokens("la_staff", la="831")
 
     async def case_back_with_la():
@@ -87,6 +113,8 @@ async def test_failed_contacts_return_the_young_person_to_the_la_as_820(http, ur
     case = await eventually(case_back_with_la)
     assert (case["activity_code"], case["reason"], case["referral_status"]) == ("820", "ncs_could_not_contact",
                                                                                  "returned_to_la")
+    assert case["returned_at"] is not None
+    assert (await http.post(f"{base}/undo-return", headers=adviser)).status_code == 409  # the LA was told
 
     async def school_sees_with_la():
         b = (await http.get(f"{urls['school_exit']}/v1/leavers/{body['leaver_id']}",

@@ -103,7 +103,7 @@ async def _sign_in(http: httpx.AsyncClient) -> httpx.Response:
 
 async def test_oidc_sign_in_gives_a_session_with_the_identity_providers_role_and_scope(oidc_site):
     oidc_site.clear()
-    oidc_site.update({"sub": "officer-1@derby.example", "role": "la_staff", "la": "831"})
+    oidc_site.update({"sub": "officer-1@derby.example", "role": "la_staff", "la": "831", "name": "Olu Officer"})
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{APP_PORT}", timeout=10) as http:
         page = await http.get("/sign-in")
         assert "Sign in with your organisation" in page.text and "Development sign-in" not in page.text
@@ -111,7 +111,7 @@ async def test_oidc_sign_in_gives_a_session_with_the_identity_providers_role_and
         r = await _sign_in(http)
         assert r.status_code == 303 and r.headers["location"] == "/"
         cases = await http.get("/cases")
-        assert cases.status_code == 200 and "for LA 831" in cases.text
+        assert cases.status_code == 200 and "Olu Officer, LA tracking staff for Derby" in cases.text  # OIDC `name`
 
 
 async def test_oidc_account_with_a_role_this_service_does_not_serve_is_refused(oidc_site):

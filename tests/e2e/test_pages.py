@@ -117,9 +117,9 @@ async def test_la_officer_works_a_case_from_not_known_to_closed(browser, http, u
     await expect(la.page).to_have_url(re.compile(r"/cases$"))
     await expect(la.page.get_by_role("heading", level=1)).to_contain_text("Cases")
 
-    # Find them by family name in the queue's filter.
-    await la.page.get_by_label("Family name starts with").fill(body["family_name"])
-    await la.submit("Apply filters")
+    # Find them by a part of their family name in the queue's search box.
+    await la.page.get_by_label("Search", exact=True).fill(body["family_name"][3:])
+    await la.submit("Search")
     row = la.page.locator("#cases tbody tr")
     await expect(row).to_have_count(1)
     await expect(row).to_contain_text("Not known")
@@ -170,16 +170,19 @@ async def test_la_consent_refers_and_the_ncs_adviser_works_the_referral_to_close
         "aria-current", "page")
     await la.shot("la-queue")
     await la.go(f"/cases/{case['case_id']}")
-    # Manual referral without consent is refused with a reason a person can act on.
-    await la.page.get_by_role("button", name="Refer to the NCS").click()
-    await la.submit("Refer", status=422)
-    await expect(la.page.locator("#form")).to_contain_text(re.compile("no consent", re.I))
-    await la.go(f"/cases/{case['case_id']}/consent")
+    # Referral is not offered without consent; the page says what to do instead.
+    await expect(la.page.get_by_role("button", name="Refer to the NCS")).to_have_count(0)
+    await la.page.get_by_role("link", name="record their consent").click()
+    await la.axe()
     await la.page.get_by_label("Yes").check()
     await la.page.get_by_label("The young person, verbally").check()
     await la.submit("Record consent")
-    # Consent makes routing run again: the case is referred to the NCS on its own.
+    # Consent makes routing run again: the case is referred to the NCS on its own, in one step.
     await expect(la.page.locator("main .govuk-tag").first).to_have_text("Referred to NCS")
+    await expect(la.page.locator(".govuk-notification-banner--success")).to_have_text(
+        re.compile("Consent recorded and referred to East Midlands National Careers Service"))
+    await expect(la.page.locator(".moj-timeline__item")).to_have_count(2)  # opened, then consent and referral
+    await expect(la.page).to_have_title(re.compile(name))
     await la.shot("la-case")
 
     async def referral():

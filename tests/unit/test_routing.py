@@ -46,9 +46,10 @@ def test_referral_delay_keeps_the_case_with_the_la_until_due():
     assert (d.status, d.reason, d.refer, d.refer_on) == ("not_known", "referral_delay", True, date(2026, 8, 3))
 
 
-def test_la_that_does_not_require_consent_refers_without_it():
+def test_no_policy_refers_without_consent_since_no_legal_basis_covers_it():
+    """An old policy row saying consent_required=false refers nobody without consent (domain.md 4)."""
     d = route(person(consent_to_ncs=False), Policy(consent_required=False), TODAY)
-    assert d.refer and d.status == "referred_to_ncs"
+    assert (d.refer, d.status, d.reason) == (False, "not_known", "no_consent")
 
 
 def test_intended_destination_is_due_for_confirmation_by_1_november_of_the_leaving_year():
