@@ -82,10 +82,10 @@ async def ensure_service_database(server_url: str, database: str) -> str:
     try:
         async with conn.transaction():
             await conn.execute("select pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
-            exists = await conn.fetchval("select 1 from pg_roles where rolname = $1", database)
-            verb = "alter" if exists else "create"
-            await conn.execute(f"{verb} role \"{database}\" login nosuperuser nocreatedb nocreaterole"
-                               f" password '{password}'")
+            # An existing role keeps its password: an operator may have set their own.
+            if not await conn.fetchval("select 1 from pg_roles where rolname = $1", database):
+                await conn.execute(f"create role \"{database}\" login nosuperuser nocreatedb nocreaterole"
+                                   f" password '{password}'")
         await ensure_database(server_url, database)
         await conn.execute(f'alter database "{database}" owner to "{database}"')
         await conn.execute(f'revoke all on database "{database}" from public')
