@@ -81,16 +81,18 @@ async def leaver_page(request: Request, leaver_id: UUID, done: str | None = None
                       status_words=domain.ONWARD_STATUS_WORDS, done=done == "destination")
 
 
-async def _destination_form(request: Request, leaver_id: UUID, data: dict, errors: dict, status_code: int = 200):
-    leaver = await api.get_leaver(request, leaver_id, who(request))
+async def _destination_form(request: Request, leaver_id: UUID, data: dict | None, errors: dict,
+                            status_code: int = 200):
+    """The form, filled with `data` (or the destination already reported when `data` is None)."""
+    leaver = await api.get_leaver(request, leaver_id, who(request))  # 404 for another school's; audited
     return web.render(request, "destination.html", status_code=status_code, title="Record their destination",
-                      leaver=leaver, data=data, errors=errors, statuses=DESTINATION_STATUSES)
+                      leaver=leaver, data=data if data is not None else leaver.get("destination") or {},
+                      errors=errors, statuses=DESTINATION_STATUSES)
 
 
 @pages.get("/leavers/{leaver_id}/destination")
 async def destination_form(request: Request, leaver_id: UUID) -> Response:
-    leaver = await api.get_leaver(request, leaver_id, who(request))
-    return await _destination_form(request, leaver_id, leaver.get("destination") or {}, {})
+    return await _destination_form(request, leaver_id, None, {})
 
 
 @pages.post("/leavers/{leaver_id}/destination")
