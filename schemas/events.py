@@ -32,6 +32,15 @@ class Consent(Part):
     recorded_at: datetime | None = None
 
 
+class YoungPersonRequest(Part):
+    """What a young person asked for on the /you/ pages (issue 17), carried on a referral to the adviser."""
+
+    contact_by: str | None = None
+    contact_time: str | None = None
+    in_their_words: str | None = None
+    asked_at: datetime | None = None
+
+
 class LeaverRegistered(Envelope):
     """A school reported a leaver (or changed what it reported: `revision` > 1)."""
 
@@ -104,6 +113,8 @@ class ReferralRequested(Envelope):
     send_ehcp: bool = False
     sen_support: bool = False
     consent: Consent
+    # Issue 17: the young person's own request (their words, how and when to contact them), when they asked.
+    young_person_request: YoungPersonRequest | None = None
 
 
 class ReferralWithdrawn(Envelope):

@@ -41,6 +41,7 @@ async def list_cases(request: Request, who: Principal = Depends(la_staff),
                      person_key: Annotated[str | None, Query(max_length=64)] = None,
                      q: Annotated[str | None, Query(min_length=2, max_length=100, description="family name starts with")] = None,
                      min_age_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
+                     asked_for_help: Annotated[bool | None, Query(description="the young person asked for help")] = None,
                      sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
                      page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
     if status is not None and status not in domain.CASE_STATUSES:
@@ -51,6 +52,9 @@ async def list_cases(request: Request, who: Principal = Depends(la_staff),
     for column, value in (("status", status), ("priority", priority), ("reason", reason), ("person_key", person_key)):
         if value is not None:
             where.where(f"{column} = {{}}", value)
+    if asked_for_help is not None:  # issue 17: requests from the young person's pages
+        where.where(("" if asked_for_help else "not ") + "exists (select from you_answers a where a.kind = 'help'"
+                    " and a.case_id = cases.case_id)")
     if min_age_days is not None:
         where.where("opened_at <= now() - make_interval(days => {})", min_age_days)
     if q:
@@ -153,7 +157,7 @@ async def refresh_queue_metrics(app: FastAPI) -> None:
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
-    from services.la_tracker import api_admin, web
+    from services.la_tracker import api_admin, api_you, web, you_web
 
     settings = settings or get_settings()
     app = create_app("la_tracker", settings, title="Onward la_tracker",
@@ -163,4 +167,6 @@ def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
     app.include_router(router)
     app.include_router(api_admin.router)
     web.install(app)
+    you_web.install(app)  # issue 17: the young person's pages, the development mailbox
+    app.include_router(api_you.router)
     return app
