@@ -35,6 +35,14 @@ class VisitEnded(Exception):
     """No visit, an expired one or a tampered cookie: the same 401 page for all."""
 
 
+class WrongPage(Exception):
+    """A page that does not follow from the answers so far (a bookmark, the back button): go to `to`."""
+
+    def __init__(self, to: str) -> None:
+        super().__init__(to)
+        self.to = to
+
+
 def problem(request: Request, status: int) -> Response:
     title, paragraphs = PROBLEMS[status]
     return web.render(request, "you_problem.html", status_code=status, title=title, paragraphs=paragraphs)

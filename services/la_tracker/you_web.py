@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from datetime import datetime, timezone
 from uuid import UUID, uuid4
 
 import jwt
@@ -21,10 +20,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from onward import outbox, web
 from onward.la_data import local_authorities
-from schemas.events_young_person import ConsentWithdrawn, DestinationSelfReported, HelpRequested
+from schemas.events_young_person import DestinationSelfReported
 from services.la_tracker import outreach, store_you, young_person as yp
-from services.la_tracker.you_forms import (WHERE_TITLES, WORDS_TITLES, VisitEnded, checked_date, problem,
-                                           question_page, words_of)
+from services.la_tracker.you_forms import (WHERE_TITLES, WORDS_TITLES, VisitEnded, WrongPage, checked_date,
+                                           problem, question_page, words_of)
 
 router = APIRouter(include_in_schema=False)
 COOKIE, PRODUCER = "onward_la_tracker_you", "la_tracker"
@@ -35,7 +34,7 @@ def _key(request: Request, purpose: str) -> str:
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
-def _visit(request: Request) -> dict:
+def visit_of(request: Request) -> dict:
     try:
         return jwt.decode(request.cookies.get(COOKIE) or "", _key(request, "onward-you-visit"), algorithms=["HS256"],
                           options={"require": ["exp", "link"]})
@@ -43,7 +42,7 @@ def _visit(request: Request) -> dict:
         raise VisitEnded() from None
 
 
-def _go(request: Request, to: str, claims: dict) -> Response:
+def go_to(request: Request, to: str, claims: dict) -> Response:
     response = RedirectResponse(to, status_code=303)
     token = jwt.encode(claims, _key(request, "onward-you-visit"), algorithm="HS256")
     response.set_cookie(COOKIE, token, max_age=max(1, claims["exp"] - int(time.time())), httponly=True,
@@ -51,7 +50,7 @@ def _go(request: Request, to: str, claims: dict) -> Response:
     return response
 
 
-async def _form(request: Request):
+async def read_form(request: Request):
     form = await request.form()
     web.check_csrf(request, form)
     return form
@@ -84,7 +83,7 @@ async def start(request: Request, t: str | None = None) -> Response:
 
 @router.post("/you")
 async def redeem(request: Request) -> Response:
-    token = (await _form(request)).get("t")
+    token = (await read_form(request)).get("t")
     async with request.app.state.pool.acquire() as conn, conn.transaction():
         if await _over_limit(conn, request):
             return problem(request, 429)
@@ -93,27 +92,27 @@ async def redeem(request: Request) -> Response:
         return problem(request, 404)
     link_id, expires_at = used
     ends = min(int(time.time()) + yp.VISIT_MINUTES * 60, int(expires_at.timestamp()))
-    return _go(request, "/you/doing", {"link": str(link_id), "exp": ends})
+    return go_to(request, "/you/doing", {"link": str(link_id), "exp": ends})
 
 
 @router.get("/you/doing")
 async def doing(request: Request) -> Response:
-    claims = _visit(request)
+    claims = visit_of(request)
     return question_page(request, "answer", "What are you doing now?", yp.ANSWERS, claims.get("answer"),
                          hint="Choose the one that fits best.")
 
 
 @router.post("/you/doing")
 async def doing_answer(request: Request) -> Response:
-    claims = _visit(request)
-    answer = (await _form(request)).get("answer")
+    claims = visit_of(request)
+    answer = (await read_form(request)).get("answer")
     if answer not in yp.ANSWERS:
         return question_page(request, "answer", "What are you doing now?", yp.ANSWERS, None, status_code=422,
                              error="Select what you are doing now")
     claims = {**claims, "answer": answer, "follow_up": None}
     if yp.follow_up_of(answer):
-        return _go(request, "/you/doing/more", claims)
-    return _go(request, _after_code(yp.activity_code(answer)), claims)
+        return go_to(request, "/you/doing/more", claims)
+    return go_to(request, _after_code(yp.activity_code(answer)), claims)
 
 
 def _after_code(code: str | None) -> str:
@@ -125,39 +124,43 @@ FOLLOW_UP_TITLES = {"course": "What kind of course is it?", "job": "What kind of
 
 @router.get("/you/doing/more")
 async def more(request: Request) -> Response:
-    claims = _visit(request)
+    claims = visit_of(request)
     question = yp.follow_up_of(claims.get("answer") or "something_else")
     if question is None:
-        return _go(request, "/you/doing", claims)
+        return go_to(request, "/you/doing", claims)
     return question_page(request, "follow_up", FOLLOW_UP_TITLES[question], yp.FOLLOW_UPS[question],
                          claims.get("follow_up"), back="/you/doing")
 
 
 @router.post("/you/doing/more")
 async def more_answer(request: Request) -> Response:
-    claims = _visit(request)
-    follow_up = (await _form(request)).get("follow_up")
+    claims = visit_of(request)
+    follow_up = (await read_form(request)).get("follow_up")
     question = yp.follow_up_of(claims.get("answer") or "something_else")
     if question is None:
-        return _go(request, "/you/doing", claims)
+        return go_to(request, "/you/doing", claims)
     if follow_up not in yp.FOLLOW_UPS[question]:
         return question_page(request, "follow_up", FOLLOW_UP_TITLES[question], yp.FOLLOW_UPS[question], None,
                              back="/you/doing", status_code=422, error="Select the one that fits best")
     claims = {**claims, "follow_up": follow_up}
-    return _go(request, _after_code(yp.activity_code(claims["answer"], follow_up)), claims)
+    return go_to(request, _after_code(yp.activity_code(claims["answer"], follow_up)), claims)
 
 
-def _code(claims: dict) -> str | None:
+def _code(claims: dict, page: str) -> str | None:
+    """The code of the answer so far; a page that does not follow from it goes to the one that does."""
     try:
-        return yp.activity_code(claims.get("answer") or "", claims.get("follow_up"))
+        code = yp.activity_code(claims.get("answer") or "", claims.get("follow_up"))
     except yp.NotAnAnswer:
-        raise VisitEnded() from None  # a visit without a complete answer: start the question again
+        raise WrongPage("/you/doing") from None
+    if _after_code(code) != page:
+        raise WrongPage(_after_code(code))
+    return code
 
 
 @router.get("/you/doing/where")
 async def where(request: Request) -> Response:
-    claims = _visit(request)
-    _code(claims)
+    claims = visit_of(request)
+    _code(claims, "/you/doing/where")
     title, label = WHERE_TITLES[claims["answer"]]
     return web.render(request, "you_where.html", title=title, provider_label=label, data={}, visiting=True,
                       back="/you/doing")
@@ -165,9 +168,9 @@ async def where(request: Request) -> Response:
 
 @router.post("/you/doing/where")
 async def where_answer(request: Request) -> Response:
-    claims = _visit(request)
-    code = _code(claims)
-    form = await _form(request)
+    claims = visit_of(request)
+    code = _code(claims, "/you/doing/where")
+    form = await read_form(request)
     data = web.form_data(form, "provider_name", "start_date-day", "start_date-month", "start_date-year")
     started, errors = checked_date(data, request.app.state.clock())
     if data["provider_name"] and len(data["provider_name"]) > 200:
@@ -176,7 +179,7 @@ async def where_answer(request: Request) -> Response:
         title, label = WHERE_TITLES[claims["answer"]]
         return web.render(request, "you_where.html", status_code=422, title=title, provider_label=label, data=data,
                           errors=errors, visiting=True, back="/you/doing")
-    return await _emit(request, claims, "/you/help", lambda v: DestinationSelfReported(
+    return await emit(request, claims, "/you/help", lambda v: DestinationSelfReported(
         producer=PRODUCER, correlation_id=uuid4(), person_key=v["person_key"], link_id=v["link_id"],
         case_id=v["case_id"], answer=claims["answer"], activity_code=code, provider_name=data["provider_name"],
         start_date=started))
@@ -184,134 +187,56 @@ async def where_answer(request: Request) -> Response:
 
 @router.get("/you/doing/words")
 async def words(request: Request) -> Response:
-    claims = _visit(request)
-    _code(claims)
+    claims = visit_of(request)
+    _code(claims, "/you/doing/words")
     title, hint = WORDS_TITLES[claims["answer"]]
     return web.render(request, "you_words.html", title=title, hint=hint, data={}, visiting=True, back="/you/doing")
 
 
 @router.post("/you/doing/words")
 async def words_answer(request: Request) -> Response:
-    claims = _visit(request)
-    code = _code(claims)
-    said, error = words_of(await _form(request), required=code is None)
+    claims = visit_of(request)
+    code = _code(claims, "/you/doing/words")
+    said, error = words_of(await read_form(request), required=code is None)
     if error:
         title, hint = WORDS_TITLES[claims["answer"]]
         return web.render(request, "you_words.html", status_code=422, title=title, hint=hint, data={"words": said},
                           errors={"words": error}, visiting=True, back="/you/doing")
-    return await _emit(request, claims, "/you/help", lambda v: DestinationSelfReported(
+    return await emit(request, claims, "/you/help", lambda v: DestinationSelfReported(
         producer=PRODUCER, correlation_id=uuid4(), person_key=v["person_key"], link_id=v["link_id"],
         case_id=v["case_id"], answer=claims["answer"], activity_code=code, in_their_words=said))
 
 
-HELP_TITLE = "Would you like help from a careers adviser?"
-HELP_HINT = "An adviser from the National Careers Service can help you find work, training or a course. It is free."
-
-
-@router.get("/you/help")
-async def help_question(request: Request) -> Response:
-    _visit(request)
-    return question_page(request, "wants_help", HELP_TITLE, {"yes": ("Yes", None), "no": ("No", None)}, None,
-                         hint=HELP_HINT)
-
-
-@router.post("/you/help")
-async def help_answer(request: Request) -> Response:
-    claims = _visit(request)
-    wants = (await _form(request)).get("wants_help")
-    if wants not in ("yes", "no"):
-        return question_page(request, "wants_help", HELP_TITLE, {"yes": ("Yes", None), "no": ("No", None)}, None,
-                             hint=HELP_HINT, status_code=422, error="Select yes if you would like help")
-    return _go(request, "/you/help/contact" if wants == "yes" else "/you/done", claims)
-
-
-@router.get("/you/help/contact")
-async def contact(request: Request) -> Response:
-    _visit(request)
-    return _contact_page(request, {}, {})
-
-
-def _contact_page(request: Request, data: dict, errors: dict, status_code: int = 200) -> Response:
-    return web.render(request, "you_contact.html", status_code=status_code, title="How should the adviser contact you?",
-                      contact_by=list(yp.CONTACT_BY.items()), contact_time=list(yp.CONTACT_TIME.items()), data=data,
-                      errors=errors, visiting=True, back="/you/help")
-
-
-@router.post("/you/help/contact")
-async def contact_answer(request: Request) -> Response:
-    claims = _visit(request)
-    form = await _form(request)
-    data = {"contact_by": form.get("contact_by"), "contact_time": form.get("contact_time")}
-    said, error = words_of(form, required=False)
-    errors = {k: m for k, m, choices in (("contact_by", "Select the best way to contact you", yp.CONTACT_BY),
-                                         ("contact_time", "Select the best time", yp.CONTACT_TIME))
-              if data[k] not in choices}
-    if error:
-        errors["words"] = error
-    if errors:
-        return _contact_page(request, {**data, "words": said}, errors, status_code=422)
-    return await _emit(request, {**claims, "helped": True}, "/you/done", lambda v: HelpRequested(
-        producer=PRODUCER, correlation_id=uuid4(), person_key=v["person_key"], link_id=v["link_id"],
-        case_id=v["case_id"], share_with_ncs=True, consent_recorded_at=datetime.now(timezone.utc),
-        contact_by=data["contact_by"], contact_time=data["contact_time"], in_their_words=said))
-
-
-@router.get("/you/done")
-async def done(request: Request) -> Response:
-    claims = _visit(request)
-    async with request.app.state.pool.acquire() as conn:
-        v = await _visit_row(conn, claims)
-    return web.render(request, "you_done.html", title="Thank you for telling us", visiting=True,
-                      first_name=yp.first_name(v["given_name"]), asked_for_help=claims.get("helped"))
-
-
-@router.get("/you/your-information")
-async def your_information(request: Request, stopped: str | None = None) -> Response:
-    claims = _visit(request)
-    async with request.app.state.pool.acquire() as conn:
-        v = await _visit_row(conn, claims)
-    la = local_authorities().get(v["responsible_la"])
-    sharing = not claims.get("stopped") and (claims.get("helped") or v["consent_to_ncs"]
-                                             or v["referral_status"] in ("requested", "claimed", "in_contact"))
-    return web.render(request, "you_information.html", title="Who has your information", visiting=True,
-                      la_name=la.name if la else "Your council", sharing=sharing, stopped=bool(stopped))
-
-
-@router.post("/you/your-information/ncs")
-async def stop_sharing(request: Request) -> Response:
-    claims = _visit(request)
-    await _form(request)
-    return await _emit(request, {**claims, "helped": False, "stopped": True}, "/you/your-information?stopped=1",
-                       lambda v: ConsentWithdrawn(producer=PRODUCER, correlation_id=uuid4(), person_key=v["person_key"],
-                                                  link_id=v["link_id"], case_id=v["case_id"], recipient="ncs",
-                                                  withdrawn_at=datetime.now(timezone.utc)))
-
-
-async def _visit_row(conn, claims: dict):
+async def visit_row(conn, claims: dict):
     v = await store_you.visit(conn, UUID(claims["link"]))
     if v is None:
         raise VisitEnded()  # the young person's data was erased meanwhile
     return v
 
 
-async def _emit(request: Request, claims: dict, to: str, make_event) -> Response:
+async def emit(request: Request, claims: dict, to: str, make_event) -> Response:
     """One answer: the event, in one transaction with the visit's change count (at most
     MAX_CHANGES_PER_VISIT a visit, else 429)."""
     async with request.app.state.pool.acquire() as conn, conn.transaction():
-        v = await _visit_row(conn, claims)
+        v = await visit_row(conn, claims)
         if await store_you.count_change(conn, v["link_id"]) > yp.MAX_CHANGES_PER_VISIT:
             return problem(request, 429)
         await outbox.add(conn, make_event(v))
-    return _go(request, to, claims)
+    return go_to(request, to, claims)
 
 
 def install(app: FastAPI) -> None:
-    from services.la_tracker import dev_mailbox
+    from services.la_tracker import dev_mailbox, you_help_web
 
     app.include_router(router)
+    app.include_router(you_help_web.router)
     app.include_router(dev_mailbox.router)
 
     @app.exception_handler(VisitEnded)
     async def _ended(request: Request, _: VisitEnded) -> Response:
         return problem(request, 401)
+
+    @app.exception_handler(WrongPage)
+    async def _elsewhere(request: Request, exc: WrongPage) -> Response:
+        return RedirectResponse(exc.to, status_code=303)
 

@@ -4,7 +4,6 @@ la_tracker (case, timeline, queue filter) and ncs_referral (referral with their 
 """
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
 from urllib.parse import urlsplit
@@ -12,43 +11,12 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
+from bench.you_probe import CSRF, Phone, help_to_referral
+from onward.cohort import cohort
 from tests.e2e.conftest import eventually
 from tests.e2e.leavers import leaver
 
 NO_CONSENT = {"share_with_ncs": False, "objects_to_sharing": False}
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class Phone:
-    """A young person's browser without JavaScript. Cookies are kept by hand: they are Secure, and httpx
-    (like a browser on anything but localhost) would not send them over plain http."""
-
-    def __init__(self, http, base: str):
-        self.http, self.base, self.cookies, self.csrf = http, base, {}, ""
-
-    def _keep(self, r) -> None:
-        for header in r.headers.get_list("set-cookie"):
-            name, _, value = header.split(";")[0].partition("=")
-            self.cookies[name] = value
-        found = CSRF.search(r.text)
-        if found:
-            self.csrf = found.group(1)
-
-    def _headers(self) -> dict:
-        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-
-    async def get(self, path: str):
-        r = await self.http.get(self.base + path, headers=self._headers(), follow_redirects=False)
-        self._keep(r)
-        return r
-
-    async def post(self, path: str, data: dict):
-        r = await self.http.post(self.base + path, data={"csrf_token": self.csrf, **data}, headers=self._headers(),
-                                 follow_redirects=False)
-        self._keep(r)
-        return r
-
-
 async def young_person_with_link(http, urls, tokens, **over) -> tuple[dict, str, str]:
     """A leaver whose case opens as not known; returns the leaver, its person_key and the link sent."""
     email = f"yp-{uuid.uuid4().hex[:12]}@example.org"
@@ -90,10 +58,7 @@ async def _full_case(http, urls, tokens, case_id: str) -> dict:
 
 async def start_visit(http, urls, link: str) -> Phone:
     phone = Phone(http, urls["la_tracker"])
-    r = await phone.get(_path(link))
-    assert r.status_code == 200, r.text
-    r = await phone.post("/you", {"t": _token(link)})
-    assert r.status_code == 303 and r.headers["location"] == "/you/doing"
+    await phone.open_link(link)
     return phone
 
 
@@ -195,6 +160,8 @@ async def test_asking_for_help_refers_at_once_with_their_words_and_withdrawing_w
     _, pkey, link = await young_person_with_link(http, urls, tokens)
     phone = await start_visit(http, urls, link)
     await phone.post("/you/doing", {"answer": "looking"})
+    # A page that does not follow from the answer (a bookmark, the back button) sends them to the one that does.
+    assert (await phone.get("/you/doing/where")).headers["location"] == "/you/doing/words"
     r = await phone.post("/you/doing/words", {"words": "Something with animals, near Derby"})
     assert r.headers["location"] == "/you/help"
     assert (await phone.post("/you/help", {"wants_help": "yes"})).headers["location"] == "/you/help/contact"
@@ -265,3 +232,11 @@ async def test_the_development_mailbox_is_a_page_and_json_newest_first(http, url
     assert [m["sent_at"] for m in box] == sorted((m["sent_at"] for m in box), reverse=True)
     page = await http.get(f"{urls['la_tracker']}/dev/messages")
     assert page.status_code == 200 and box[0]["link"].replace("&", "&amp;") in page.text
+
+
+async def test_the_bench_probe_times_help_to_the_ncs_queue(urls, databases, tokens, settings):
+    """bench/you_probe.py (run by `make bench`) works: each young person's help reaches the NCS queue."""
+    people = cohort(2, seed=17, first_serial=8_000_000)
+    timings = await help_to_referral(urls["school_exit"], urls["la_tracker"], databases, tokens("admin"), people,
+                                     settings.person_key_secret.get_secret_value(), link_timeout=60)
+    assert len(timings) == 2 and all(t > 0 for t in timings)
