@@ -2,7 +2,7 @@
 
 - `NotifySender`: GOV.UK Notify through its maintained client (`notifications-python-client`). The
   words live in Notify templates, chosen by id (ONWARD_NOTIFY_SMS_TEMPLATE_ID,
-  ONWARD_NOTIFY_EMAIL_TEMPLATE_ID); Onward sends the personalisation `first_name`, `link`, `la_name`
+  ONWARD_NOTIFY_EMAIL_TEMPLATE_ID); Onward sends the personalisation `first_name`, `link`, `la_name`, `days`
   and `reminder` ("yes"/"no"). The client is synchronous (requests), so it runs in a thread.
 - `MailboxSender`: development and tests. The message is kept in the service's database and shown at
   `/dev/messages` (refused in production), so people and tests can open the link.

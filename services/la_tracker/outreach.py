@@ -7,6 +7,7 @@ in the message only; the database keeps its hash) and hands it to the MessageSen
 """
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta, timezone
 from uuid import uuid4
 
@@ -15,6 +16,8 @@ import asyncpg
 from onward.la_data import local_authorities
 from onward.notify import Message, MessageSender
 from services.la_tracker import domain, store_you, young_person as yp
+
+log = logging.getLogger(__name__)
 
 
 async def invite(conn: asyncpg.Connection, case, today: date) -> None:
@@ -33,7 +36,12 @@ async def send_due(conn: asyncpg.Connection, today: date, sender: MessageSender,
     """Send every message due on or before `today` (call inside a transaction); return how many people."""
     due = await store_you.due_outreach(conn, today, limit)
     for row in due:
-        await _send_one(conn, row, today, sender, settings)
+        try:
+            async with conn.transaction():  # a savepoint: one failed send does not undo the others
+                await _send_one(conn, row, today, sender, settings)
+        except Exception as exc:  # Notify refused or unreachable: try this person again tomorrow
+            log.warning("message not sent, retrying tomorrow", extra={"error": type(exc).__name__})
+            await store_you.set_outreach(conn, row["person_key"], next_due_on=today + timedelta(days=1))
     return len(due)
 
 
@@ -51,11 +59,12 @@ async def _send_one(conn, row, today: date, sender: MessageSender, settings) -> 
     la_name = la.name if la else "your local council"
     first = yp.first_name(row["given_name"])
     reminder = row["messages_sent"] > 0
-    body = yp.message_body(first, link, la_name, reminder)
+    body = yp.message_body(first, link, la_name, reminder, settings.you_link_days)
     for channel, to in channels:
         await sender.send(conn, Message(to=to, channel=channel, body=body, link=link, reference=str(uuid4()),
                                         personalisation={"first_name": first, "link": link, "la_name": la_name,
-                                                         "reminder": "yes" if reminder else "no"}))
+                                                         "reminder": "yes" if reminder else "no",
+                                                         "days": str(settings.you_link_days)}))
     sent = row["messages_sent"] + 1
     nxt = yp.next_message_on(schedule, row["started_on"], sent)
     await store_you.set_outreach(conn, row["person_key"], messages_sent=sent, next_due_on=nxt,

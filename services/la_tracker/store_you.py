@@ -117,6 +117,9 @@ async def dev_messages(conn, limit: int = 200) -> list[asyncpg.Record]:
 
 
 async def erase(conn, keys: list[str]) -> None:
-    """Erasure (UK GDPR Article 17): the young person's answers, links and outreach go too."""
+    """Erasure (UK GDPR Article 17): the young person's answers, links, outreach and development
+    mailbox messages go too (call before their young_people row goes: the addresses come from it)."""
+    await conn.execute("delete from dev_messages where to_address in (select unnest(array[details->>'email',"
+                       " details->>'phone']) from young_people where person_key = any($1))", keys)
     for table in ("you_answers", "you_links", "you_outreach"):
         await conn.execute(f"delete from {table} where person_key = any($1)", keys)

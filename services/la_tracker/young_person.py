@@ -127,11 +127,11 @@ def next_message_on(schedule: ReminderSchedule, started_on: date, sent: int) -> 
     return due if due <= started_on + timedelta(days=schedule.stop_after_days) else None
 
 
-def message_body(first: str, link: str, la_name: str, reminder: bool) -> str:
+def message_body(first: str, link: str, la_name: str, reminder: bool, days: int = 14) -> str:
     """The text of a message (development mailbox; Notify's templates hold the same words)."""
     opening = f"Hello {first}, a reminder from {la_name}." if reminder else f"Hello {first}, this is {la_name}."
     return (f"{opening} Tell us what you are doing now, or ask for help from a careers adviser:"
-            f" {link} The link works once and for 14 days.")
+            f" {link} The link works once and for {days} days.")
 
 
 # --- asking for help ---------------------------------------------------------------------------------

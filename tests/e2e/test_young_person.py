@@ -240,3 +240,26 @@ async def test_the_bench_probe_times_help_to_the_ncs_queue(urls, databases, toke
     timings = await help_to_referral(urls["school_exit"], urls["la_tracker"], databases, tokens("admin"), people,
                                      settings.person_key_secret.get_secret_value(), link_timeout=60)
     assert len(timings) == 2 and all(t > 0 for t in timings)
+
+
+async def test_erasure_removes_their_answers_links_and_messages(http, urls, tokens, databases):
+    from tests.e2e.test_erasure import _all_text
+
+    body, pkey, link = await young_person_with_link(http, urls, tokens)
+    phone = await start_visit(http, urls, link)
+    words = f"Erase-me-{uuid.uuid4().hex[:8]}"
+    await phone.post("/you/doing", {"answer": "something_else"})
+    await phone.post("/you/doing/words", {"words": words})
+
+    async def answered():
+        return words in await _all_text(databases["la_tracker"])
+    await eventually(answered)
+    r = await http.post(f"{urls['school_exit']}/v1/erasures", json={"upn": body["upn"], "reason": "subject_request"},
+                        headers=tokens("admin"))
+    assert r.status_code == 202, r.text
+
+    async def gone():
+        text = await _all_text(databases["la_tracker"])
+        return not [v for v in (words, body["email"], body["family_name"]) if v in text]
+    await eventually(gone, timeout=30)
+    assert (await http.get(f"{urls['la_tracker']}{_path(link)}")).status_code == 404

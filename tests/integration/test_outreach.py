@@ -114,3 +114,19 @@ async def test_the_development_sender_keeps_messages_and_notify_gets_templates_b
     await NotifySender("key", {"sms": "tmpl-sms", "email": "tmpl-email"}, client=client).send(None, msg)
     assert client.calls == [("sms", {"phone_number": "07700900123", "template_id": "tmpl-sms",
                                      "personalisation": {"a": "b"}, "reference": "r1"})]
+
+
+async def test_a_failed_send_is_tried_again_the_next_day_and_keeps_no_link(la_db):
+    class Down:
+        async def send(self, conn, message):
+            raise ConnectionError("Notify unreachable")
+
+    async with _conn(la_db) as conn:
+        async with conn.transaction():
+            pkey = await _not_known_person(conn)
+        assert await _send(conn, D, Down()) == 1
+        row = await conn.fetchrow("select next_due_on, messages_sent from you_outreach where person_key = $1", pkey)
+        assert (row["next_due_on"], row["messages_sent"]) == (D + timedelta(days=1), 0)
+        assert await conn.fetchval("select count(*) from you_links where person_key = $1", pkey) == 0
+        sender = Outbox()
+        assert await _send(conn, D + timedelta(days=1), sender) == 1 and len(sender.sent) == 2

@@ -68,3 +68,30 @@ def test_asking_for_help_refers_at_once_despite_the_la_delay_but_not_against_the
     assert (now.status, now.refer, now.refer_on) == (domain.REFERRED_TO_NCS, True, D)
     kept = domain.Decision(True, domain.SEND_CASELOAD, "send_caseload")
     assert yp.help_decision(kept, D) == kept
+
+
+def test_production_sends_through_notify_or_refuses_to_start_and_refuses_the_mailbox():
+    from types import SimpleNamespace
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from onward.notify import MailboxSender, NotifySender, sender_for
+    from services.la_tracker import dev_mailbox
+
+    def settings(env, key=None):
+        return SimpleNamespace(env=env, notify_api_key=key and SecretStr(key), notify_sms_template_id="s",
+                               notify_email_template_id="e")
+    with pytest.raises(RuntimeError, match="ONWARD_NOTIFY_API_KEY"):
+        sender_for(settings("production"), None)
+    assert isinstance(sender_for(settings("development"), None), MailboxSender)
+    key = "test_key-" + "0" * 36 + "-" + "1" * 36  # Notify's key format: name, service id, secret
+    assert isinstance(sender_for(settings("production", key), None), NotifySender)
+
+    app = FastAPI()
+    app.include_router(dev_mailbox.router)
+    app.state.settings = settings("production")
+    client = TestClient(app)
+    assert client.get("/dev/messages.json").status_code == 404
+    assert client.get("/dev/messages").status_code == 404
