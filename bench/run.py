@@ -38,6 +38,7 @@ from onward.processes import SERVICES, prepare
 from onward.settings import Settings
 from onward.stack import Stack
 from bench import nccis_return
+from bench.you_probe import help_to_referral
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTS = {"school_exit": 28001, "la_tracker": 28002, "ncs_referral": 28003}
@@ -253,6 +254,7 @@ async def main(args) -> dict:
         leavers = everyone[:args.leavers]
         background, probes = everyone[args.leavers:-n_probes - n_warm], everyone[-n_probes - n_warm:-n_warm]
         warm = everyone[-n_warm:]
+        you_people = cohort(args.you_probes, seed=args.seed + 1, first_serial=9_000_000)  # nobody of the above
         cases, referrals = expected(leavers, date.today())
         sample = json.dumps(leavers[0]).encode()
         base = await baseline(settings.kafka_bootstrap_servers, args.leavers, len(sample) + 700)
@@ -272,6 +274,10 @@ async def main(args) -> dict:
         # A big LA's work list (issue 16): its own LA's open cases seeded beside the cohort's.
         big = await big_la.measure(urls["la_tracker"], f"http://127.0.0.1:{PORTS['la_tracker']}",
                                    settings.jwt_secret.get_secret_value(), n=args.big_la_cases)
+        # Issue 17: a young person's "I'd like help" on the /you/ pages to the referral in the NCS queue.
+        asked = sorted(await help_to_referral(f"http://127.0.0.1:{PORTS['school_exit']}",
+                                              f"http://127.0.0.1:{PORTS['la_tracker']}", urls, token, you_people,
+                                              settings.person_key_secret.get_secret_value()))
         rss = {k: round(_proc(p)[0], 1) for k, p in pids.items()}
     finally:
         stack.down()
@@ -294,6 +300,9 @@ async def main(args) -> dict:
         "handoff_latency_p95_ms": hist.get_value_at_percentile(95),
         "handoff_latency_p99_ms": hist.get_value_at_percentile(99),
         "handoff_latency_max_ms": hist.get_max_value(),
+        "help_to_ncs_queue_probes": len(asked),
+        "help_to_ncs_queue_p50_ms": round(asked[len(asked) // 2] * 1000) if asked else None,
+        "help_to_ncs_queue_max_ms": round(asked[-1] * 1000) if asked else None,
         **nccis, **files, **big, "peak_rss_mb": rss, "cpu_cores_during_end_to_end": cpu,
     }
 
@@ -341,6 +350,7 @@ if __name__ == "__main__":
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--big-la-cases", type=int, default=20_000, help="open cases in one LA for the work-list figures")
+    p.add_argument("--you-probes", type=int, default=10, help="young people asking for help on the /you/ pages")
     p.add_argument("--keep", action="store_true", help="keep the run's databases (to look into a failure)")
     res = asyncio.run(main(p.parse_args()))
     report(res)

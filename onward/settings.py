@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     rate_exports_per_client: int = Field(60, ge=0, validation_alias="ONWARD_RATE_EXPORTS_PER_CLIENT")
     # la_tracker: each LA's NCCIS DatabaseID, "831:123,873:456" (services/la_tracker/nccis_ids.py).
     nccis_database_ids: str = Field("", validation_alias="ONWARD_NCCIS_DATABASE_IDS")
+    # The young person's pages (la_tracker /you/, issue 17): where links point, how long a link works,
+    # token look-ups a client may make an hour; GOV.UK Notify (else the development mailbox /dev/messages).
+    public_url: str = Field("http://127.0.0.1:8002", validation_alias="ONWARD_PUBLIC_URL")
+    you_link_days: int = Field(14, ge=1, le=90, validation_alias="ONWARD_YOU_LINK_DAYS")
+    you_lookups_per_hour: int = Field(30, ge=1, validation_alias="ONWARD_YOU_LOOKUPS_PER_HOUR")
+    notify_api_key: SecretStr | None = Field(None, validation_alias="ONWARD_NOTIFY_API_KEY")
+    notify_sms_template_id: str | None = Field(None, validation_alias="ONWARD_NOTIFY_SMS_TEMPLATE_ID")
+    notify_email_template_id: str | None = Field(None, validation_alias="ONWARD_NOTIFY_EMAIL_TEMPLATE_ID")
 
     @model_validator(mode="after")
     def _production_fails_closed(self) -> "Settings":

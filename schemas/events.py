@@ -39,6 +39,15 @@ Ethnicity = Literal["WBRI", "WIRI", "WROM", "WOTH", "MWBC", "MWBA", "MWAS", "MOT
                     "AOTH", "BCRB", "BAFR", "BOTH", "OOTH", "REFU", "NOBT"]
 
 
+class YoungPersonRequest(Part):
+    """What a young person asked for on the /you/ pages (issue 17), carried on a referral to the adviser."""
+
+    contact_by: str | None = None
+    contact_time: str | None = None
+    in_their_words: str | None = None
+    asked_at: datetime | None = None
+
+
 class LeaverRegistered(Envelope):
     """A school reported a leaver (or changed what it reported: `revision` > 1)."""
 
@@ -126,6 +135,8 @@ class ReferralRequested(Envelope):
     la_officer_contact: str | None = None
     return_after_attempts: int | None = None  # the LA's could-not-contact numbers
     return_after_days: int | None = None
+    # Issue 17: the young person's own request (their words, how and when to contact them), when they asked.
+    young_person_request: YoungPersonRequest | None = None
 
 
 class ReferralWithdrawn(Envelope):

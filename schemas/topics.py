@@ -16,6 +16,7 @@ from schemas.events import (
     ReferralRequested,
     ReferralWithdrawn,
 )
+from schemas.events_young_person import ConsentWithdrawn, DestinationSelfReported, HelpRequested
 
 EVENTS: tuple[type[Envelope], ...] = (
     LeaverRegistered,
@@ -26,6 +27,9 @@ EVENTS: tuple[type[Envelope], ...] = (
     ReferralOutcomeRecorded,
     PersonErasureRequested,
     PersonErased,
+    DestinationSelfReported,
+    HelpRequested,
+    ConsentWithdrawn,
 )
 TOPICS: dict[str, type[Envelope]] = {e.TOPIC: e for e in EVENTS}
 
@@ -48,6 +52,8 @@ PRODUCED_BY: dict[str, str] = {
     CaseStatusChanged.TOPIC: "la_tracker", ReferralRequested.TOPIC: "la_tracker",
     ReferralWithdrawn.TOPIC: "la_tracker", PersonErased.TOPIC: "la_tracker",
     ReferralOutcomeRecorded.TOPIC: "ncs_referral",
+    # The young person's answers: la_tracker's /you/ pages write them, its stream worker applies them.
+    DestinationSelfReported.TOPIC: "la_tracker", HelpRequested.TOPIC: "la_tracker", ConsentWithdrawn.TOPIC: "la_tracker",
     LEAVER_SUBMITTED: "intake",  # school MIS integrations publishing straight to Kafka
 }
 CONSUMED_BY: dict[str, tuple[str, ...]] = {
@@ -56,6 +62,8 @@ CONSUMED_BY: dict[str, tuple[str, ...]] = {
     ReferralOutcomeRecorded.TOPIC: ("la_tracker",), PersonErasureRequested.TOPIC: ("la_tracker",),
     ReferralRequested.TOPIC: ("ncs_referral",), ReferralWithdrawn.TOPIC: ("ncs_referral",),
     PersonErased.TOPIC: ("ncs_referral",),
+    DestinationSelfReported.TOPIC: ("la_tracker",), HelpRequested.TOPIC: ("la_tracker",),
+    ConsentWithdrawn.TOPIC: ("la_tracker",),
 }
 
 

@@ -47,9 +47,11 @@ async def list_cases(request: Request, who: Principal = Depends(la_staff),
                          "any part of the given or family name, a whole UPN or ULN, or a DOB as YYYY-MM-DD"))] = None,
                      min_age_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
                      assigned: Annotated[str | None, Query(max_length=200, description="`me`, `none` or a staff id")] = None,
+                     asked_for_help: Annotated[bool | None, Query(description="the young person asked for help")] = None,
                      sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
                      page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
-    where, order = _case_filters(who, status, priority, reason, person_key, q, min_age_days, assigned, sort)
+    where, order = _case_filters(who, status, priority, reason, person_key, q, min_age_days, assigned, sort,
+                                 asked_for_help)
     async with request.app.state.pool.acquire() as conn:
         result = await worklist.fetch_page(conn, store.CASE_COLUMNS, where, order, page_no, page_size)
         counts = await conn.fetch(f"select status, count(*) from cases{_scope_sql(who)} group by status",
@@ -62,7 +64,8 @@ async def list_cases(request: Request, who: Principal = Depends(la_staff),
     return result
 
 
-def _case_filters(who: Principal, status, priority, reason, person_key, q, min_age_days, assigned, sort):
+def _case_filters(who: Principal, status, priority, reason, person_key, q, min_age_days, assigned, sort,
+                  asked_for_help: bool | None = None):
     """The list's conditions (scoped to the caller's LA) and order; bad values are a 422 naming the field."""
     if status is not None and status not in (*domain.CASE_STATUSES, "open"):
         raise _bad("status", f"status must be open or one of {', '.join(domain.CASE_STATUSES)}")
@@ -73,6 +76,9 @@ def _case_filters(who: Principal, status, priority, reason, person_key, q, min_a
     for column, value in (("priority", priority), ("reason", reason), ("person_key", person_key)):
         if value is not None:
             where.where(f"{column} = {{}}", value)
+    if asked_for_help is not None:  # issue 17: requests from the young person's pages
+        where.where(("" if asked_for_help else "not ") + "exists (select from you_answers a where a.kind = 'help'"
+                    " and a.case_id = cases.case_id)")
     if min_age_days is not None:
         where.where("opened_at <= now() - make_interval(days => {})", min_age_days)
     if q:
@@ -194,7 +200,8 @@ async def refresh_queue_metrics(app: FastAPI) -> None:
 
 
 def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
-    from services.la_tracker import api_admin, api_casework, api_nccis, api_reviews, web, web_nccis
+    from services.la_tracker import (api_admin, api_casework, api_nccis, api_reviews, api_you, web, web_nccis,
+                                     you_web)
 
     settings = settings or get_settings()
     app = create_app("la_tracker", settings, title="Onward la_tracker",
@@ -208,4 +215,6 @@ def build_app(settings: Settings | None = None, clock=None) -> FastAPI:
     web_nccis.install(app)  # before web's /cases/{case_id}/{action}, which would answer its pages 404
     app.include_router(api_casework.router)
     web.install(app)
+    you_web.install(app)  # issue 17: the young person's pages, the development mailbox
+    app.include_router(api_you.router)
     return app

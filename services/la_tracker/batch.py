@@ -23,7 +23,7 @@ from onward.db import insert_rows
 from onward.la_data import local_authorities
 from schemas import nccis
 from schemas.events import LeaverRegistered
-from services.la_tracker import currency, domain
+from services.la_tracker import currency, domain, outreach
 from services.la_tracker.domain import Policy
 from services.la_tracker.handlers import (_reported, opened_detail, opened_event,
                                          referral_event, responsible_la, young_person)
@@ -131,6 +131,7 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
 
     await insert_rows(conn, "young_people", _PEOPLE, people)
     await insert_rows(conn, "cases", _CASES, cases)
+    await outreach.invite_many(conn, [(c[1], c[0], c[3], c[4]) for c in cases], today)  # issue 17
     await insert_rows(conn, "case_timeline", {"case_id": "uuid", "kind": "text", "actor": "text", "detail": "jsonb"},
                       timeline)
     await insert_rows(conn, "scheduled_jobs", {"kind": "text", "person_key": "text", "case_id": "uuid", "due_on": "date"},

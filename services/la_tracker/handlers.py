@@ -12,9 +12,9 @@ from onward.la_data import la_of_laestab, local_authorities
 from schemas import nccis
 from schemas.events import (CaseStatusChanged, Consent, DestinationReported, LeaverRegistered, PersonErased,
                             PersonErasureRequested,
-                            ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn)
+                            ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn, YoungPersonRequest)
 from schemas.identifiers import postcode_district
-from services.la_tracker import currency, domain, matching, store
+from services.la_tracker import currency, domain, matching, outreach, store, store_you
 from services.la_tracker.domain import Decision, YoungPerson
 from services.la_tracker.postcodes import directory
 
@@ -140,6 +140,7 @@ async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, de
     if case is None or case["status"] not in domain.OPEN_STATUSES:
         case, person = await _open_case(conn, cause, pkey, la, decision, existing=case, la_review=la_review,
                                         person=person)
+        await outreach.invite(conn, case, today)  # issue 17: a message with a link to the young person
     elif case["referral_status"] not in ACTIVE_REFERRAL and (case["status"], case["reason"]) != (decision.status,
                                                                                                decision.reason):
         await transition(conn, cause, case, decision.status, decision.reason, due_on=decision.due_on,
@@ -235,7 +236,9 @@ async def request_referral(conn: asyncpg.Connection, cause, case_id: UUID, *, ac
     referral_id = uuid4()
     la = local_authorities()[case["responsible_la"]]
     policy = await store.policy_for(conn, case["responsible_la"])
-    await outbox.add(conn, referral_event(cause, case_id, case, person, referral_id, policy=policy, officer=officer))
+    asked = await store_you.latest_help(conn, case["person_key"])  # issue 17: their words and preferences
+    await outbox.add(conn, referral_event(cause, case_id, case, person, referral_id, asked, policy=policy,
+                                          officer=officer))
     await store.update_case(conn, case_id, referral_id=referral_id, referral_status="requested", referral_due_on=None,
                             returned_at=None)
     if case["status"] != domain.REFERRED_TO_NCS:  # a case opened by routing may already say so
@@ -262,7 +265,7 @@ def _handoff_words(case, person, policy, officer) -> dict:
             "return_after_days": policy.contact_min_days if policy else None}
 
 
-def referral_event(cause, case_id: UUID, case, person, referral_id: UUID, *, policy=None,
+def referral_event(cause, case_id: UUID, case, person, referral_id: UUID, asked=None, *, policy=None,
                    officer=None) -> ReferralRequested:
     """The handoff: to the NCS area of the responsible LA's region, with the handoff fields only."""
     d, f = person["details"], person["facts"]
@@ -273,7 +276,8 @@ def referral_event(cause, case_id: UUID, case, person, referral_id: UUID, *, pol
         family_name=d["family_name"], date_of_birth=d["date_of_birth"], email=d.get("email"), phone=d.get("phone"),
         postcode_district=postcode_district(d["home_postcode"]), send_ehcp=f["ehcp"], sen_support=f["sen_support"],
         consent=Consent(share_with_ncs=f["consent_to_ncs"], objects_to_sharing=f["objects_to_sharing"],
-                        source=f.get("consent_source"), recorded_at=f.get("consent_recorded_at")))
+                        source=f.get("consent_source"), recorded_at=f.get("consent_recorded_at")),
+        young_person_request=asked and YoungPersonRequest(**asked["answer"], asked_at=asked["at"]))
 
 
 async def withdraw_referral(conn, cause, case, reason: str) -> None:
@@ -315,6 +319,7 @@ async def on_person_erasure_requested(conn: asyncpg.Connection, ev: PersonErasur
     """Erase the young person under every key they are known by (aliases, merged records): their
     record, cases, timelines, jobs and reviews, and the outbox payloads; then tell ncs_referral."""
     keys = await matching.all_keys(conn, ev.person_key)
+    await store_you.erase(conn, keys)
     await store.erase_people(conn, keys)
     await erasure.forget(conn, keys, ev.erasure_id)
     await outbox.add(conn, PersonErased(**_meta(ev, ev.person_key), erasure_id=ev.erasure_id, person_keys=keys))

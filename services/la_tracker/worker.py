@@ -8,7 +8,8 @@ import faust
 from onward.settings import Settings
 from onward.stream import Resources, consume, make_app, purge_on_schedule
 from schemas.events import DestinationReported, LeaverRegistered, PersonErasureRequested, ReferralOutcomeRecorded
-from services.la_tracker import batch, handlers, scheduler
+from onward import notify
+from services.la_tracker import batch, handlers, outreach, scheduler, self_report, store_you
 
 CONSUMER = "la_tracker"
 
@@ -17,12 +18,14 @@ def build_worker(settings: Settings, clock=date.today) -> faust.App:
     app = make_app("la_tracker", settings)
     res = Resources(settings)
     purge_on_schedule(app, "la_tracker", res, settings)
+    sender = notify.sender_for(settings, store_you.add_dev_message)
     # Reports of new young people (most of a cohort) go set-based; the rest one by one.
     consume(app, LeaverRegistered.TOPIC, CONSUMER, _with_today(handlers.on_leaver_registered, clock), res,
             batch_effect=_with_today(batch.register_new_people, clock))
     for topic, handler in ((DestinationReported.TOPIC, handlers.on_destination_reported),
                            (ReferralOutcomeRecorded.TOPIC, handlers.on_referral_outcome),
-                           (PersonErasureRequested.TOPIC, handlers.on_person_erasure_requested)):
+                           (PersonErasureRequested.TOPIC, handlers.on_person_erasure_requested),
+                           *self_report.HANDLERS):
         consume(app, topic, CONSUMER, _with_today(handler, clock), res)
 
     @app.timer(settings.sweep_interval_seconds)
@@ -31,6 +34,10 @@ def build_worker(settings: Settings, clock=date.today) -> faust.App:
         while True:  # drain everything due, 100 jobs a transaction
             async with pool.acquire() as conn, conn.transaction():
                 if await scheduler.run_due(conn, clock()) < 100:
+                    break
+        while True:  # issue 17: messages and reminders due to young people, 50 a transaction
+            async with pool.acquire() as conn, conn.transaction():
+                if await outreach.send_due(conn, clock(), sender, settings) < 50:
                     return
 
     return app

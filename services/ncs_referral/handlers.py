@@ -33,6 +33,8 @@ async def on_referral_requested(conn: asyncpg.Connection, ev: ReferralRequested)
     if la is None:
         raise Rejected(f"referring LA {ev.responsible_la} is not an English LA")
     handoff = ev.model_dump(mode="json", include=set(domain.HANDOFF_FIELDS) | set(domain.HANDOFF_WORDS))
+    if ev.young_person_request is not None:  # issue 17: their own words and how to contact them
+        handoff["young_person_request"] = ev.young_person_request.model_dump(mode="json")
     consent = ev.consent.model_dump(mode="json", include={"share_with_ncs", "source", "recorded_at"})
     if await store.insert_referral(conn, referral_id=ev.referral_id, case_id=ev.case_id, person_key=ev.person_key,
                                    responsible_la=la.dfe_code, ncs_area=la.region, reason=ev.reason,

@@ -20,7 +20,8 @@ def stack(infra, databases):
     # Two replicas of every stream worker: all e2e tests run with partitions shared in each group.
     st = Stack(TEST_RUN / "stack", databases, infra.kafka, ports=PORTS, worker_replicas=2,
                env={"ONWARD_LOG_LEVEL": "INFO", "ONWARD_SWEEP_INTERVAL_SECONDS": "1",
-                    "ONWARD_NCCIS_DATABASE_IDS": "873:456", **UNTHROTTLED})
+                    "ONWARD_NCCIS_DATABASE_IDS": "873:456", **UNTHROTTLED,
+                    "ONWARD_PUBLIC_URL": f"http://127.0.0.1:{PORTS['la_tracker']}"})
     st.down()  # processes left by an interrupted session
     try:
         st.up(timeout=120)

@@ -45,6 +45,7 @@ ENDPOINTS = [
     ("la_tracker", "GET", "/v1/cases", {"la_a", "la_b", "admin"}, set()),
     ("la_tracker", "GET", "/v1/reviews", {"la_a", "la_b", "admin"}, set()),
     ("la_tracker", "GET", "/v1/policy", {"la_a", "la_b"}, set()),
+    ("la_tracker", "GET", "/v1/you/reminders", {"la_a", "la_b"}, set()),
     ("ncs_referral", "GET", "/v1/referrals/{referral_id}", {"ncs_a", "admin"}, {"ncs_b"}),
     ("ncs_referral", "GET", "/v1/referrals", {"ncs_a", "ncs_b", "admin"}, set()),
     ("ncs_referral", "GET", "/v1/queue-age", {"ncs_a", "ncs_b", "admin"}, set()),
@@ -121,6 +122,7 @@ ROLE_ONLY = [
     ("school_exit", "POST", "/v1/leavers/import", None, {"school", "admin"}),
     ("school_exit", "POST", "/v1/erasures", {"person_key": "0" * 64, "reason": "recorded_in_error"}, {"admin"}),
     ("la_tracker", "PUT", "/v1/policy", {"referral_delay_days": 0}, {"admin"}),  # la_manager: test_casework
+    ("la_tracker", "PUT", "/v1/you/reminders", {"first_reminder_days": 7}, {"admin"}),  # la_manager too
     ("la_tracker", "POST", "/v1/reviews/00000000-0000-0000-0000-000000000000", {"decision": "keep_apart"},
      {"la_staff", "admin"}),
     ("la_tracker", "GET", "/v1/reviews/00000000-0000-0000-0000-000000000000", None, {"la_staff", "admin"}),

@@ -87,7 +87,7 @@ async def _state(url: str) -> dict:
         out = {}
         for table, order in (("young_people", "person_key"), ("cases", "person_key"), ("person_aliases", "alias_key"),
                              ("review_queue", "person_key, candidate_key"), ("scheduled_jobs", "person_key, kind"),
-                             ("erased_people", "person_key")):
+                             ("erased_people", "person_key"), ("you_outreach", "person_key")):
             out[table] = [_clean(dict(r)) for r in await c.fetch(f"select * from {table} order by {order}")]
         out["case_timeline"] = [_clean(dict(r)) for r in await c.fetch(
             "select c.person_key, t.kind, t.actor, t.detail from case_timeline t join cases c using (case_id)"
