@@ -1,7 +1,7 @@
 """Synthetic Year 13 leavers: valid UPNs and ULNs, real postcodes of each LA (ONS directory), spread
 over LAs by their 2025 16-17 cohort sizes, with the national shares of docs/domain-rules.md section 3.
 
-Deterministic for a seed. As in life (domain.md 5.8), about 1 young person in 60 is a twin: two
+Deterministic for a seed. As in life (docs/domain-rules.md 5.8), about 1 young person in 60 is a twin: two
 leavers with the same family name, DOB, postcode, address and school but their own given names, UPNs
 and ULNs (two people, two journeys). About 1% of leavers are reported twice, by two schools (the
 same UPN and details: one person, one journey). Otherwise no two leavers share given name, family

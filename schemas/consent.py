@@ -1,7 +1,7 @@
 """The one consent rule for an LA-to-NCS referral, applied by la_tracker's routing and staff actions and
 by ncs_referral's intake alike. Standard library only.
 
-No published legal basis covers an LA-to-NCS referral of an 18+ young person (domain.md section 4), so
+No published legal basis covers an LA-to-NCS referral of an 18+ young person (docs/domain-rules.md section 4), so
 a referral needs recorded consent to share with the NCS and no objection to sharing; an LA's policy
 cannot switch this off.
 """

@@ -32,7 +32,7 @@ class Consent(Part):
     recorded_at: datetime | None = None
 
 
-# NCCIS return fields a school's MIS holds (domain.md section 6): gender F/M/U(nknown)/W(ithheld) and the
+# NCCIS return fields a school's MIS holds (docs/domain-rules.md section 6): gender F/M/U(nknown)/W(ithheld) and the
 # DfE main ethnicity codes. Optional on the leaver contract (added December 2026).
 Gender = Literal["F", "M", "U", "W"]
 Ethnicity = Literal["WBRI", "WIRI", "WROM", "WOTH", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN", "ABAN", "CHNE",

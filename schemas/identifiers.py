@@ -11,14 +11,14 @@ from functools import cache
 UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
 TEMPORARY_ULN = "9999999999"
 
-# Identifiers are ASCII (domain.md 6): Python's \d and str.isdigit() accept other scripts' digits, so
+# Identifiers are ASCII (docs/domain-rules.md 6): Python's \d and str.isdigit() accept other scripts' digits, so
 # every pattern here spells its characters out.
 _UPN_SHAPE = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
 _DIGITS = re.compile(r"^[0-9]+$")
 
 # DfE LA numbers retired by reorganisations, still found in UPNs issued before them (the current ones
-# are those of data/local_authorities_2025.csv). Sources: domain.md section 6; GIAS reorganisation notices.
+# are those of data/local_authorities_2025.csv). Sources: docs/domain-rules.md section 6; GIAS reorganisation notices.
 RETIRED_LA_NUMBERS = {
     "820": "Bedfordshire (to 2009; now 822 Bedford, 823 Central Bedfordshire)",
     "875": "Cheshire (to 2009; now 895 Cheshire East, 896 Cheshire West and Chester)",

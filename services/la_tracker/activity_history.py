@@ -2,7 +2,7 @@
 
 Every recorded activity is kept (table activity_history), and every change of responsible LA (table
 la_history), so the return for a past period is the same file whenever it is produced: only rows
-recorded on or before the period end count. Rules (domain.md sections 3 and 6; NCCIS MIR 2019-20):
+recorded on or before the period end count. Rules (docs/domain-rules.md sections 3 and 6; NCCIS MIR 2019-20):
 - An intended destination not yet confirmed, and an activity nobody knows, are "not known" (810).
 - DateAscertained is when the current activity was first recorded; DateVerified when it was last
   confirmed (never after the period end); StartDate is the start staff gave, never after the date

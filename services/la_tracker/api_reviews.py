@@ -1,4 +1,4 @@
-"""la_tracker HTTP API for possible duplicates (domain.md 5.8). A review belongs to the LA that holds
+"""la_tracker HTTP API for possible duplicates (docs/domain-rules.md 5.8). A review belongs to the LA that holds
 both people: LA staff list, read and decide only those (anything else answers 404). A review whose
 people end up in different LAs is closed with a reason on both cases (handlers.close_cross_la_reviews)."""
 from __future__ import annotations

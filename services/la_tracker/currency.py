@@ -1,6 +1,6 @@
 """Currency: how long a recorded activity stays current before the return counts it "not known".
 
-domain.md section 6 (the LA suppliers' defaults, which each LA can change per activity code):
+docs/domain-rules.md section 6 (the LA suppliers' defaults, which each LA can change per activity code):
 education (2xx) to the 31 August after the course year; apprenticeship and employment with study
 (310, 320) 12 months; other employment and training (330-460, 550) 6 months; re-engagement (530)
 3 months; 260, 290, 350, 710 the review date + 28 days; NEET and not-known codes have no lapse date

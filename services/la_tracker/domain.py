@@ -118,7 +118,7 @@ def route(person: YoungPerson, policy: Policy, today: date) -> Decision:
 
 def confirmation_due_on(left: date, policy: Policy, today: date) -> date:
     """An intended destination is confirmed by the LA's date (default 1 November) of the leaving year, when
-    the DfE's activity survey counts it (domain.md 6); one reported after that date gets the LA's period."""
+    the DfE's activity survey counts it (docs/domain-rules.md 6); one reported after that date gets the LA's period."""
     month, day = (int(part) for part in policy.confirmation_due.split("-"))
     due = date(left.year, month, min(day, 28 if month == 2 else day))
     return due if due > today else today + timedelta(days=policy.confirmation_due_days)

@@ -1,7 +1,7 @@
 """Changing an LA's routing policy: the LA manager's decision, audited with before and after values.
 
 `consent_required` cannot be switched off: no published legal basis covers an LA-to-NCS referral of
-an 18+ young person (domain.md section 4), so the NCS intake refuses a referral without consent. A
+an 18+ young person (docs/domain-rules.md section 4), so the NCS intake refuses a referral without consent. A
 policy that referred without consent would send referrals the NCS then rejects, and the case would
 say "referred" for ever; the API refuses it instead, with a 422 that says why.
 """

@@ -1,4 +1,4 @@
-"""What LA staff decide about possible duplicates (domain.md 5.8): keep them apart, merge them, or undo
+"""What LA staff decide about possible duplicates (docs/domain-rules.md 5.8): keep them apart, merge them, or undo
 a merge (split). A merge closes the duplicate's open cases with a link to the surviving case and notes
 it on both timelines; a split reopens those cases as they were, routes the person again, and notes it."""
 from __future__ import annotations

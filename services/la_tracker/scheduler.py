@@ -55,7 +55,7 @@ async def _confirmation_due(conn, job, today: date) -> str:
 
 async def _currency_lapse(conn, job, today: date) -> str:
     """A recorded activity nobody has re-confirmed is no longer current: the person counts as not known
-    and a case opens, but the activity is kept (the return flags it CurrencyLapsed = Y, domain.md 6)."""
+    and a case opens, but the activity is kept (the return flags it CurrencyLapsed = Y, docs/domain-rules.md 6)."""
     person = await store.get_young_person(conn, job["person_key"], for_update=True)
     la = person["responsible_la"]
     lapse = person["activity_status"] == "confirmed" and person["activity_ascertained"] and currency.lapse_of(

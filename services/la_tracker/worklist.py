@@ -1,7 +1,7 @@
 """The LA's work list: which cases a list shows (search, open cases, "My cases"), what each row says
 (name, due or review date, last contact, assigned worker, returned by the NCS) and the CSV export.
 
-Search (`q`, design.md December 2026): any part of the given or family name (every word must match
+Search (`q`, docs/contracts.md December 2026): any part of the given or family name (every word must match
 some part), a whole UPN or ULN, or a date of birth as YYYY-MM-DD.
 """
 from __future__ import annotations

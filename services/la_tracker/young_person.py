@@ -7,7 +7,7 @@
   awaiting confirmation, gets a message with a link; then reminders per the LA's schedule (default
   7 days after the first, then every 30 days, none after 365 days), and none once they answered or
   the case closed.
-- **What an answer means** in NCCIS codes (domain.md 3). Kept simple and honest: where one answer
+- **What an answer means** in NCCIS codes (docs/domain-rules.md 3). Kept simple and honest: where one answer
   covers several codes, one plain follow-up question picks the code ("studying" -> 210/220/230/240/250;
   "a job" -> 330/340/360/380); training is 430 ("other training"), looking for work or training 619,
   "not able to work right now" 680 (we do not ask about health, caring or pregnancy online: 620/630/650

@@ -1,4 +1,4 @@
-"""The DfE Common Transfer File (CTF 20+) as SIMS, Arbor and Bromcom export it (domain.md section 6).
+"""The DfE Common Transfer File (CTF 20+) as SIMS, Arbor and Bromcom export it (docs/domain-rules.md section 6).
 
 `CTfile/Header/SourceSchool` (LEA, Estab) names the exporting school; each `CTfile/CTFpupilData/Pupil`
 holds UPN, UniqueLearnerNumber, Surname, Forename, DOB, Gender, `BasicDetails` (NCyearActual, Ethnicity),

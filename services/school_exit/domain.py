@@ -67,7 +67,7 @@ DESTINATION_GROUP_WORDS = {"education": "Education", "apprenticeship": "Apprenti
 
 
 def destination_group(activity_code: str | None) -> str:
-    """The Benchmark 3 group of an NCCIS activity code (domain.md section 3). A gap year (260) counts as
+    """The Benchmark 3 group of an NCCIS activity code (docs/domain-rules.md section 3). A gap year (260) counts as
     education; re-engagement provision (530) and working not for reward (540) as NEET; custody (710),
     not-known codes and no code at all as not known."""
     if not activity_code:

@@ -1,4 +1,4 @@
-"""The leaver CSV: the LA leaver-template columns (design.md) plus optional address, gender, ethnicity,
+"""The leaver CSV: the LA leaver-template columns (docs/contracts.md) plus optional address, gender, ethnicity,
 SEN and care columns. Headers match whatever their case, spacing or underscores; dates are YYYY-MM-DD or
 DD/MM/YYYY; a byte-order mark is fine. Each row reports every problem it has, by column and file line.
 """

@@ -1,4 +1,4 @@
-"""Identity across schools and LAs on the running stack (domain.md 5.8): a second school posting a UPN
+"""Identity across schools and LAs on the running stack (docs/domain-rules.md 5.8): a second school posting a UPN
 another school reported, with other details, cannot move, close or unshare the first school's leaver."""
 from __future__ import annotations
 

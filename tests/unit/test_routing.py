@@ -47,7 +47,7 @@ def test_referral_delay_keeps_the_case_with_the_la_until_due():
 
 
 def test_no_policy_refers_without_consent_since_no_legal_basis_covers_it():
-    """An old policy row saying consent_required=false refers nobody without consent (domain.md 4)."""
+    """An old policy row saying consent_required=false refers nobody without consent (docs/domain-rules.md 4)."""
     d = route(person(consent_to_ncs=False), Policy(consent_required=False), TODAY)
     assert (d.refer, d.status, d.reason) == (False, "not_known", "no_consent")
 
