@@ -227,3 +227,22 @@ def test_database_ids_setting():
 def test_characters_xml_cannot_carry_are_dropped_not_written():
     records = build([(person(family_name="Nguyen\x0b\x00"), [act(date(2026, 9, 1))])])
     assert etree.fromstring(xml(records)).findtext(".//FamilyName") == "Nguyen"
+
+
+@pytest.mark.parametrize("code, values, field", [
+    ("616", {"start": date(2027, 1, 6)}, "review_date"),
+    ("230", {}, "predicted_end_date"),
+    ("230", {"start": date(2026, 9, 7), "predicted_end": date(2026, 9, 1)}, "predicted_end_date"),
+    ("615", {}, "start_date"),
+    ("460", {"predicted_end": date(2027, 7, 1)}, "activity_code"),
+    ("650", {}, "characteristic"),
+])
+def test_staff_are_asked_for_what_the_rules_need(code, values, field):
+    from services.la_tracker import activity_rules
+    args = {"start": None, "review": None, "predicted_end": None, "characteristic": None,
+            "facts": {"ehcp": False, "characteristics": []}} | values
+    with pytest.raises(activity_rules.Invalid) as exc:
+        activity_rules.check(code, **args)
+    assert exc.value.field == field
+    activity_rules.check("650", **(args | {"facts": {"ehcp": False, "characteristics": ["180"]}, "predicted_end": None,
+                                            "start": None}))  # already recorded: nothing asked
