@@ -148,8 +148,20 @@ async def test_role_only_endpoints_refuse_every_other_role(http, urls, tokens, s
         assert r.status_code == 401, (name, r.status_code)
 
 
+# Endpoints anyone may call: they hold no personal data.
+PUBLIC = [("school_exit", "GET", "/v1/leavers/import/template.csv")]
+
+
+@pytest.mark.parametrize("service, method, path", PUBLIC, ids=[p[2] for p in PUBLIC])
+async def test_public_endpoints_answer_without_a_token_and_show_no_personal_data(http, urls, service, method, path):
+    for name, headers in _bad_tokens().items():
+        r = await http.request(method, urls[service] + path, headers=headers)
+        assert r.status_code == 200, (name, r.status_code)
+        assert r.text.count("\n") == 1  # the CSV template's header row only
+
+
 async def test_the_matrix_covers_every_endpoint_of_every_openapi_document(http, urls):
-    covered = {(s, m, p.split("?")[0]) for s, m, p, *_ in ENDPOINTS + WRITES + ROLE_ONLY}
+    covered = {(s, m, p.split("?")[0]) for s, m, p, *_ in ENDPOINTS + WRITES + ROLE_ONLY + PUBLIC}
     covered = {(s, m, p.replace("00000000-0000-0000-0000-000000000000", "{review_id}")) for s, m, p in covered}
     for service, base in urls.items():
         spec = (await http.get(f"{base}/openapi.json")).json()
