@@ -107,6 +107,8 @@ async def on_destination_reported(conn: asyncpg.Connection, ev: DestinationRepor
     pkey = await matching.canonical(conn, ev.person_key)
     if pkey is None:
         raise LookupError("destination reported for a young person this LA tracker has never seen")
+    if await store.report_held_back(conn, pkey, ev.leaver_id):
+        return  # its report disagreed with who this young person is: staff decide first (5.8)
     d = ev.destination
     await record_activity(conn, ev, pkey, d.activity_code, d.status, today=today)
 

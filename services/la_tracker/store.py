@@ -179,5 +179,12 @@ async def cross_la_reviews(conn, person_key: str) -> list[asyncpg.Record]:
         " and a.responsible_la <> b.responsible_la for update of r", person_key)
 
 
+async def report_held_back(conn, person_key: str, leaver_id: UUID) -> bool:
+    """True when this school report (leaver_id) was held back for disagreeing with the person."""
+    return await conn.fetchval(
+        "select exists (select 1 from review_queue where person_key = $1 and candidate_key is null"
+        " and report->>'leaver_id' = $2 and status = 'open')", person_key, str(leaver_id))
+
+
 async def remove_alias(conn, alias_key: str, person_key: str) -> None:
     await conn.execute("delete from person_aliases where alias_key = $1 and person_key = $2", alias_key, person_key)

@@ -110,7 +110,7 @@ async def test_temporary_upn_is_the_same_person_by_uln_or_by_names_dob_postcode(
     await _cases(http, urls, tokens, first["person_key"])
     # Another school reports them under a temporary UPN with the same ULN, after a move within Derby...
     by_uln = await _submit(http, urls, tokens, school_laestab="8314002", uln=first["uln"],
-                           upn=make_temporary_upn("831", int(first["upn"][5:9]) + 1),
+                           upn=make_temporary_upn("831", int(first["upn"][5:9]) + 1), given_name=first["given_name"],
                            family_name=first["family_name"], date_of_birth=first["date_of_birth"],
                            home_postcode="DE22 3QW")
     await eventually(lambda: _db(databases, "select 1 from person_aliases where alias_key = $1", by_uln["person_key"]))

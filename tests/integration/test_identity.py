@@ -19,7 +19,7 @@ from onward.consumer import process_batch
 from onward.db import create_pool, drop_database
 from onward.person_key import person_key
 from onward.settings import Settings
-from schemas.events import PersonErasureRequested
+from schemas.events import DestinationReported, PersonErasureRequested
 from services.la_tracker import batch, handlers
 from services.school_exit.handlers import _event
 from services.school_exit.wire import LeaverIn
@@ -168,6 +168,13 @@ async def test_same_upn_with_other_names_changes_nothing_and_goes_to_review(db, 
         first.person_key, None, "upn_details_differ")
     assert json.loads(review["report"]) if isinstance(review["report"], str) else review["report"]
     assert not await rows(db, "select 1 from outbox where topic = 'la-tracker.referral-withdrawn.v1'")
+    # The held-back school then reports a job for "its" leaver: the young person's case stays as it was.
+    async with _conn(db) as c, c.transaction():
+        await handlers.on_destination_reported(c, DestinationReported(
+            producer="test", correlation_id=uuid.uuid4(), person_key=other.person_key, leaver_id=other.leaver_id,
+            school_laestab="8734001", destination={"activity_code": "310", "status": "confirmed"}), today=TODAY)
+    [case] = await rows(db, "select status, referral_status from cases")
+    assert (case["status"], case["referral_status"]) == ("referred_to_ncs", "requested")
 
 
 async def test_another_schools_report_never_lowers_protection(db):
