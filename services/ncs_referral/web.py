@@ -68,7 +68,7 @@ async def queue(request: Request) -> Response:
         errors["status"], filters.status = "Select a status from the list", None
     if filters.sort and filters.sort.lstrip("-") not in api.SORTS:
         errors["sort"], filters.sort = "Select an order from the list", None
-    if filters.q is not None and (len(filters.q) < 2 or not _real_dob(filters.q)):
+    if filters.q is not None and (not 2 <= len(filters.q) <= 100 or "\x00" in filters.q or not _real_dob(filters.q)):
         errors["q"], filters.q = "Enter at least 2 characters of a name, or a date of birth that exists as 2008-08-27", None
     result = await api.list_referrals(request, user, status=filters.status, priority=None, min_waiting_hours=None,
                                       person_key=None, q=filters.q, sort=filters.sort or "priority", page_no=max(filters.page, 1),
