@@ -2,6 +2,8 @@
 LA's routing policy in an LA manager's hands only, audited with before and after values."""
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 
 from tests.e2e.conftest import eventually
@@ -183,3 +185,20 @@ async def test_could_not_contact_keeps_the_las_activity_with_820_beside_it_and_f
     first = (await http.get(f"{urls['la_tracker']}/v1/cases", params={"sort": "worklist", "status": "open"},
                             headers=officer)).json()["items"][0]
     assert first["returned_at"] is not None  # returned cases come first in the work list
+
+
+async def test_erasure_also_erases_the_cases_follow_up_tasks(http, urls, tokens, databases):
+    lv = await _submit(http, urls, tokens, consent=NO_CONSENT)
+    case = await _case(http, urls, tokens, lv["person_key"])
+    r = await http.post(f"{urls['la_tracker']}/v1/cases/{case['case_id']}/tasks", headers=tokens("la_staff", la="831"),
+                        json={"due_on": "2027-01-04", "description": "Ring back"})
+    assert r.status_code == 201
+    from services.la_tracker import store
+    conn = await asyncpg.connect(databases["la_tracker"])
+    try:
+        async with conn.transaction():
+            await store.erase_people(conn, [lv["person_key"]])  # fails on the tasks' foreign key without them
+        assert await conn.fetchval("select count(*) from case_tasks where case_id = $1",
+                                   UUID(case["case_id"])) == 0
+    finally:
+        await conn.close()
