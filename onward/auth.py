@@ -95,7 +95,7 @@ def principal_from_claims(claims: dict) -> Principal:
     if role == "ncs_adviser" and value not in ncs_areas():
         raise InvalidToken("an NCS adviser token needs an ncs_area claim naming a region")
     name = claims.get("name")
-    name = name.strip()[:100] or None if isinstance(name, str) else None
+    name = name.replace("\x00", "").strip()[:100] or None if isinstance(name, str) else None
     manager = role == "la_manager"
     return Principal(sub=sub, role="la_staff" if manager else role, name=name, manager=manager,
                      **({scope: value} if scope else {}))

@@ -77,7 +77,8 @@ def timeline_actor(actor: str | None) -> str:
 def timeline_details(entry: dict, activity_label, reason_words, words) -> list[tuple[str, str]]:
     """(label, text) for each detail of a timeline entry worth showing, codes and dates in words."""
     out = []
-    for key, value in entry.items():
+    order = {k: i for i, k in enumerate(DETAIL_LABELS)}
+    for key, value in sorted(entry.items(), key=lambda kv: order.get(kv[0], len(order))):
         if key in ("at", "kind", "actor") or value in (None, "", [], {}):
             continue
         label = DETAIL_LABELS.get(key, key.replace("_", " ").capitalize())

@@ -43,10 +43,11 @@ async def list_cases(request: Request, who: Principal = Depends(la_staff),
                      priority: Annotated[int | None, Query(ge=1, le=3)] = None,
                      reason: Annotated[str | None, Query(max_length=64)] = None,
                      person_key: Annotated[str | None, Query(max_length=64)] = None,
-                     q: Annotated[str | None, Query(min_length=2, max_length=100, description=(
+                     q: Annotated[str | None, Query(min_length=2, max_length=100, pattern=r"^[^\x00]*$", description=(
                          "any part of the given or family name, a whole UPN or ULN, or a DOB as YYYY-MM-DD"))] = None,
                      min_age_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
-                     assigned: Annotated[str | None, Query(max_length=200, description="`me`, `none` or a staff id")] = None,
+                     assigned: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$",
+                                                           description="`me`, `none` or a staff id")] = None,
                      asked_for_help: Annotated[bool | None, Query(description="the young person asked for help")] = None,
                      sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
                      page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
@@ -93,9 +94,9 @@ def _case_filters(who: Principal, status, priority, reason, person_key, q, min_a
 async def export_cases(request: Request, who: Principal = Depends(la_staff),
                        status: str | None = None, priority: Annotated[int | None, Query(ge=1, le=3)] = None,
                        reason: Annotated[str | None, Query(max_length=64)] = None,
-                       q: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
+                       q: Annotated[str | None, Query(min_length=2, max_length=100, pattern=r"^[^\x00]*$")] = None,
                        min_age_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
-                       assigned: Annotated[str | None, Query(max_length=200)] = None,
+                       assigned: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
                        sort: str | None = None) -> Response:
     """The current list (same filters, every page) as CSV; cells that a spreadsheet would run as a
     formula start with '."""

@@ -10,8 +10,9 @@ from pydantic import Field, StringConstraints
 
 from services.la_tracker.wire import Body
 
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: a 422, not a 500
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NO_NUL)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=NO_NUL)]
 CHANNELS = ("phone", "text", "email", "letter", "video_call", "in_person", "no_preference")
 
 
@@ -28,7 +29,7 @@ class HandoffIn(Body):
 
 
 class AssignIn(Body):
-    assignee: Annotated[str, StringConstraints(max_length=200)] | None = None  # staff sub; None unassigns
+    assignee: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = None  # staff sub; None unassigns
 
 
 class BulkAssignIn(AssignIn):

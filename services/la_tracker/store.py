@@ -139,6 +139,8 @@ async def erase_people(conn: asyncpg.Connection, keys: list[str]) -> None:
     await conn.execute("delete from case_timeline where case_id in (select case_id from cases"
                        " where person_key = any($1))", keys)
     await conn.execute("delete from scheduled_jobs where person_key = any($1)", keys)
+    await conn.execute("delete from case_tasks where case_id in (select case_id from cases"
+                       " where person_key = any($1))", keys)
     await conn.execute("delete from review_queue where person_key = any($1) or candidate_key = any($1)", keys)
     await conn.execute("delete from cases where person_key = any($1)", keys)
     await conn.execute("delete from person_aliases where alias_key = any($1) or person_key = any($1)", keys)

@@ -209,5 +209,7 @@ def install(app: FastAPI) -> None:
 
     web.install(app, SITE)
     app.state.jinja.globals.update(reason_words=domain.reason_text, characteristic_codes=nccis.CHARACTERISTIC_CODES)
+    # The macros module copied the globals when it was made: make it again so the timeline sees the reasons.
+    app.state.jinja.globals["ui"] = app.state.jinja.get_template("macros.html").make_module()
     app.include_router(web_worklist.pages)
     app.include_router(pages)

@@ -36,6 +36,8 @@ def read_filters(params) -> tuple[dict, dict]:
     f["status"] = f.get("status") or "open"
     if f["status"] not in ("open", "all", *domain.CASE_STATUSES):
         errors["status"], f["status"] = "Select a status from the list", "open"
+    if f.get("reason") is not None and (len(f["reason"]) > 64 or "\x00" in f["reason"]):
+        errors["reason"], f["reason"] = "Select a reason from the list", None
     if f.get("assigned") not in (None, "me", "none"):
         errors["assigned"], f["assigned"] = "Select whose cases to show from the list", None
     for name, low, high, message in (("priority", 1, 3, "Select a priority from the list"),
@@ -47,7 +49,7 @@ def read_filters(params) -> tuple[dict, dict]:
             if f[name] is None:
                 errors[name] = message
     q = f.get("q")
-    if q is not None and len(q) < 2:
+    if q is not None and (len(q) < 2 or "\x00" in q or len(q) > 100):
         errors["q"], f["q"] = "Enter at least 2 characters: part of a name, a UPN, a ULN or a date of birth", None
     elif q and worklist.DOB.fullmatch(q.strip()):
         try:

@@ -32,7 +32,7 @@ async def list_referrals(request: Request, who: Principal = Depends(adviser),
                          priority: Annotated[int | None, Query(ge=1, le=3)] = None,
                          min_waiting_hours: Annotated[float | None, Query(ge=0, le=24 * 3650)] = None,
                          person_key: Annotated[str | None, Query(max_length=64)] = None,
-                         q: Annotated[str | None, Query(min_length=2, max_length=100, description=(
+                         q: Annotated[str | None, Query(min_length=2, max_length=100, pattern=r"^[^\x00]*$", description=(
                              "any part of the given or family name, or a DOB as YYYY-MM-DD"))] = None,
                          sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
                          page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:

@@ -11,7 +11,7 @@ from prometheus_client import Histogram
 from onward import erasure, outbox, telemetry
 from onward.consumer import Rejected
 from onward.la_data import local_authorities
-from onward.words import LONDON, la_name
+from onward.words import LONDON, la_name, long_date
 from schemas import nccis
 from schemas.consent import referral_consent_blocker
 from schemas.events import PersonErased, ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn
@@ -92,7 +92,7 @@ async def record_contact(conn: asyncpg.Connection, row, adviser: str, method: st
                                     outcome_code=nccis.CANNOT_BE_CONTACTED, returned_at=datetime.now(timezone.utc))
         await store.add_timeline(conn, row["referral_id"], "outcome", adviser_name or adviser, {
             "activity_code": nccis.CANNOT_BE_CONTACTED, "status": domain.RETURNED_TO_LA,
-            "note": f"{len(domain.counted_attempts(attempts))} attempts from {attempts[0][0].isoformat()}"})
+            "note": f"{len(domain.counted_attempts(attempts))} unanswered attempts since {long_date(attempts[0][0])}"})
 
 
 async def undo_return(conn: asyncpg.Connection, row, adviser: str, adviser_name: str | None = None) -> None:

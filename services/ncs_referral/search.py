@@ -29,7 +29,7 @@ def add_search(where, q: str) -> None:
 def is_valid(q: str) -> bool:
     """A search is at least 2 characters, and a DOB-shaped one is a real date."""
     text = q.strip()
-    if len(text) < 2:
+    if not 2 <= len(text) <= 100 or "\x00" in text:
         return False
     try:
         return not DOB.fullmatch(text) or bool(date.fromisoformat(text))

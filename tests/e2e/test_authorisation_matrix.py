@@ -32,6 +32,7 @@ async def objects(urls, tokens):
     return await tenant_a_objects(urls, tokens)
 
 
+ZERO = "00000000-0000-0000-0000-000000000000"
 CALLERS = {
     "school_a": ("school", {"laestab": "8314001"}), "school_b": ("school", {"laestab": "2024001"}),
     "la_a": ("la_staff", {"la": "831"}), "la_b": ("la_staff", {"la": "202"}),
@@ -46,6 +47,10 @@ ENDPOINTS = [
     ("la_tracker", "GET", "/v1/reviews", {"la_a", "la_b", "admin"}, set()),
     ("la_tracker", "GET", "/v1/policy", {"la_a", "la_b"}, set()),
     ("la_tracker", "GET", "/v1/you/reminders", {"la_a", "la_b"}, set()),
+    ("la_tracker", "GET", "/v1/policy/changes", {"la_a", "la_b"}, set()),
+    ("la_tracker", "GET", "/v1/cases.csv", {"la_a", "la_b", "admin"}, set()),
+    ("la_tracker", "GET", "/v1/tasks", {"la_a", "la_b", "admin"}, set()),
+    ("la_tracker", "GET", "/v1/staff", {"la_a", "la_b", "admin"}, set()),
     ("ncs_referral", "GET", "/v1/referrals/{referral_id}", {"ncs_a", "admin"}, {"ncs_b"}),
     ("ncs_referral", "GET", "/v1/referrals", {"ncs_a", "ncs_b", "admin"}, set()),
     ("ncs_referral", "GET", "/v1/queue-age", {"ncs_a", "ncs_b", "admin"}, set()),
@@ -89,6 +94,11 @@ WRITES = [
     ("la_tracker", "PUT", "/v1/cases/{case_id}/level-of-need", {"level_of_need": 2}, "la_b", None),
     ("la_tracker", "POST", "/v1/cases/{case_id}/consent", {"share_with_ncs": True, "source": "school"}, "la_b", None),
     ("la_tracker", "POST", "/v1/cases/{case_id}/referral", None, "la_b", None),
+    ("la_tracker", "PUT", "/v1/cases/{case_id}/handoff", {"wants": "A job"}, "la_b", None),
+    ("la_tracker", "PUT", "/v1/cases/{case_id}/assignee", {"assignee": None}, "la_b", None),
+    ("la_tracker", "POST", "/v1/cases/{case_id}/tasks", {"due_on": "2027-01-04", "description": "Call"}, "la_b", None),
+    ("la_tracker", "POST", "/v1/cases/{case_id}/notes", {"text": "A note"}, "la_b", None),
+    ("ncs_referral", "POST", "/v1/referrals/{referral_id}/undo-return", None, "ncs_b", None),
     ("ncs_referral", "POST", "/v1/referrals/{referral_id}/claim", None, "ncs_b", None),
     ("ncs_referral", "POST", "/v1/referrals/{referral_id}/contacts", {"method": "phone", "outcome": "no_answer"}, "ncs_b", None),
     ("ncs_referral", "POST", "/v1/referrals/{referral_id}/outcome", {"activity_code": "330"}, "ncs_b", None),
@@ -132,6 +142,8 @@ ROLE_ONLY = [
     ("la_tracker", "GET", "/v1/exports/nccis/check?period_end=2026-10-31", None, {"la_staff", "admin"}),
     ("la_tracker", "GET", "/v1/nccis/settings", None, {"la_staff", "admin"}),
     ("la_tracker", "PUT", "/v1/nccis/settings", {"level_of_need_default": 2}, {"la_staff", "admin"}),
+    ("la_tracker", "POST", "/v1/cases/assign", {"case_ids": [ZERO], "assignee": None}, {"la_staff", "admin"}),
+    ("la_tracker", "POST", f"/v1/tasks/{ZERO}/done", None, {"la_staff", "admin"}),
 ]
 
 
@@ -162,7 +174,8 @@ async def test_public_endpoints_answer_without_a_token_and_show_no_personal_data
 
 async def test_the_matrix_covers_every_endpoint_of_every_openapi_document(http, urls):
     covered = {(s, m, p.split("?")[0]) for s, m, p, *_ in ENDPOINTS + WRITES + ROLE_ONLY + PUBLIC}
-    covered = {(s, m, p.replace("00000000-0000-0000-0000-000000000000", "{review_id}")) for s, m, p in covered}
+    covered = {(s, m, p.replace(ZERO, "{review_id}") if "/reviews/" in p else p) for s, m, p in covered}
+    covered = {(s, m, p.replace(ZERO, "{task_id}") if "/tasks/" in p else p) for s, m, p in covered}
     for service, base in urls.items():
         spec = (await http.get(f"{base}/openapi.json")).json()
         for path, ops in spec["paths"].items():

@@ -2,6 +2,8 @@
 LA's routing policy in an LA manager's hands only, audited with before and after values."""
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 
 from tests.e2e.conftest import eventually
@@ -156,3 +158,47 @@ async def test_the_work_list_searches_assigns_tracks_tasks_and_exports_safely(ht
     r = await http.get(f"{urls['la_tracker']}/v1/cases.csv", params={"q": "quixote"}, headers=me)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "'=Zoltan" in r.text and ",=Zoltan" not in r.text
+
+
+async def test_could_not_contact_keeps_the_las_activity_with_820_beside_it_and_flags_the_case(http, urls, tokens):
+    lv = await _submit(http, urls, tokens, consent=NO_CONSENT)
+    case = await _case(http, urls, tokens, lv["person_key"])
+    officer = tokens("la_staff", la="831")
+    base = f"{urls['la_tracker']}/v1/cases/{case['case_id']}"
+    r = await http.put(f"{base}/activity", headers=officer, json={"activity_code": "619", "review_date": "2026-12-01"})
+    assert r.status_code == 200, r.text
+    r = await http.post(f"{base}/consent", headers=officer, json={"share_with_ncs": True, "source": "young_person_verbal"})
+    assert r.json()["status"] == "referred_to_ncs"
+    adviser = tokens("ncs_adviser", sub="adviser-9", **EAST_MIDLANDS)
+
+    async def referral():
+        items = (await http.get(f"{urls['ncs_referral']}/v1/referrals", params={"person_key": lv["person_key"]},
+                                headers=adviser)).json()["items"]
+        return items[0] if items else None
+    ref = await eventually(referral)
+    ncs = f"{urls['ncs_referral']}/v1/referrals/{ref['referral_id']}"
+    await http.post(f"{ncs}/claim", headers=adviser)
+    assert (await http.post(f"{ncs}/outcome", headers=adviser, json={"activity_code": "820"})).status_code == 200
+    back = await _case(http, urls, tokens, lv["person_key"], referral_status="returned_to_la")
+    assert (back["activity_code"], back["ncs_outcome_code"], back["status"]) == ("619", "820", "neet")
+    assert back["returned_at"] is not None
+    first = (await http.get(f"{urls['la_tracker']}/v1/cases", params={"sort": "worklist", "status": "open"},
+                            headers=officer)).json()["items"][0]
+    assert first["returned_at"] is not None  # returned cases come first in the work list
+
+
+async def test_erasure_also_erases_the_cases_follow_up_tasks(http, urls, tokens, databases):
+    lv = await _submit(http, urls, tokens, consent=NO_CONSENT)
+    case = await _case(http, urls, tokens, lv["person_key"])
+    r = await http.post(f"{urls['la_tracker']}/v1/cases/{case['case_id']}/tasks", headers=tokens("la_staff", la="831"),
+                        json={"due_on": "2027-01-04", "description": "Ring back"})
+    assert r.status_code == 201
+    from services.la_tracker import store
+    conn = await asyncpg.connect(databases["la_tracker"])
+    try:
+        async with conn.transaction():
+            await store.erase_people(conn, [lv["person_key"]])  # fails on the tasks' foreign key without them
+        assert await conn.fetchval("select count(*) from case_tasks where case_id = $1",
+                                   UUID(case["case_id"])) == 0
+    finally:
+        await conn.close()

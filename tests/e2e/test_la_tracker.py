@@ -192,7 +192,10 @@ async def test_staff_work_a_case_contact_consent_referral_then_activity_closes_i
     assert r.status_code == 200 and (r.json()["status"], r.json()["referral_status"]) == ("closed", "withdrawn")
     detail = (await http.get(base, headers=la)).json()
     kinds = [e["kind"] for e in detail["timeline"]]
-    assert {"contact", "consent_recorded", "referral_requested", "activity_set", "referral_withdrawn"} <= set(kinds)
+    assert {"contact", "consent_recorded", "activity_set", "referral_withdrawn"} <= set(kinds)
+    # Consent that refers is one entry, which names the referral (issue 16), not three.
+    assert "referral_requested" not in kinds
+    assert [e for e in detail["timeline"] if e["kind"] == "consent_recorded"][0]["ncs_area"] == "East Midlands"
     assert detail["consent"]["source"] == "young_person_verbal"
     audit = await _db(databases, "select actor_sub, fields from audit_log where object_id = $1", case["case_id"])
     assert ("tracker-2", True) in [(a["actor_sub"], "date_of_birth" in a["fields"]) for a in audit]
