@@ -185,7 +185,7 @@ async def test_api_answers_and_exports_are_not_stored_by_caches(http, urls, toke
 
 async def test_a_name_search_writes_an_audit_row(http, urls, tokens, databases, person):
     sub = f"searcher-{uuid.uuid4().hex[:8]}"
-    r = await http.get(urls["la_tracker"] + "/v1/cases", params={"q": person["family_name"][:6]},
+    r = await http.get(urls["la_tracker"] + "/v1/cases", params={"q": person["family_name"]},  # unique per leaver
                        headers=tokens("la_staff", la="831", sub=sub))
     assert r.status_code == 200 and person["case_id"] in [c["case_id"] for c in r.json()["items"]]
     conn = await asyncpg.connect(databases["la_tracker"])
