@@ -15,11 +15,12 @@ from pathlib import Path
 from onward.db import local_server_url
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_RUN = ROOT / ".run" / "test"
 # A second checkout (a git worktree) can run its suite beside this one: ONWARD_TEST_PORT_OFFSET shifts
 # every test port (and the run directory is per checkout already).
 PORT_OFFSET = int(os.environ.get("ONWARD_TEST_PORT_OFFSET", "0"))
 KAFKA_PORT, PG_PORT = 19092 + PORT_OFFSET, 15544 + PORT_OFFSET
+# and its own run directory, so that two suites in one checkout do not share a broker or a cluster.
+TEST_RUN = ROOT / ".run" / ("test" if not PORT_OFFSET else f"test-{PORT_OFFSET}")
 
 
 @dataclass

@@ -88,8 +88,9 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
     people, cases, timeline, jobs, rows = [], [], [], [], []
     policies: dict[str, Policy] = {}
     slow: set[int] = set()
-    for r in await conn.fetch("select la, referral_delay_days, confirmation_due_days, consent_required,"
-                              " confirmation_due from unnest($1::text[]) x(la) left join la_policies using (la)"
+    for r in await conn.fetch("select la, referral_delay_days, confirmation_due_days, consent_required, contact_attempts,"
+                              " contact_min_days, confirmation_due from unnest($1::text[]) x(la)"
+                              " left join la_policies using (la)"
                               " left join la_nccis_settings using (la)", list({las[k][0] for k in new})):
         policies[r["la"]] = Policy(**{k: v for k, v in dict(r).items() if k != "la" and v is not None})
     for k in new:
@@ -121,7 +122,7 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
             jobs.append(("confirmation_due", ev.person_key, case_id, decision.due_on))
         if refer_now:
             case = {"person_key": ev.person_key, "responsible_la": la, "reason": decision.reason, "priority": priority}
-            caused.append(referral_event(ev, case_id, case, person, referral_id))
+            caused.append(referral_event(ev, case_id, case, person, referral_id, policy=policies.get(la, Policy())))
             timeline.append((case_id, "referral_requested", "routing",
                              {"referral_id": str(referral_id), "ncs_area": local_authorities()[la].region}))
         elif decision.refer:

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from onward.consumer import process_once
-from onward.db import create_pool
+from onward.db import connect, create_pool
 from schemas.events import LeaverRegistered
 
 
@@ -59,7 +59,7 @@ async def test_failed_effect_leaves_the_event_unprocessed_so_redelivery_applies_
     "insert into table_from_a_later_migration values ($1)",  # the deploy's migration has not run yet
     "set local role onward_test_no_grants; insert into test_effects values ($1, 1)",  # a grant the role lacks
 ])
-async def test_a_missing_table_or_grant_is_retried_not_dead_lettered(pool, sql):
+async def test_a_missing_table_or_grant_is_retried_not_dead_lettered(infra, pool, sql):
     """process_batch returns failures for the DLQ and raises what the caller retries: a table or grant missing
     during a deploy is the operator's to fix, so its events wait rather than go to the DLQ."""
     from onward.consumer import TRANSIENT_ERRORS, process_batch
@@ -67,7 +67,15 @@ async def test_a_missing_table_or_grant_is_retried_not_dead_lettered(pool, sql):
     async def effect(conn, event):
         for statement in sql.split("; "):
             await conn.execute(statement, *([event.event_id] if "$1" in statement else []))
-    await pool.execute("do $$ begin create role onward_test_no_grants; exception when duplicate_object then null; end $$")
+    # Services connect as their own non-superuser role: an administrator makes the grant-less role and lets
+    # the service's role act as it.
+    admin = await connect(infra.pg_server)
+    try:
+        await admin.execute("do $$ begin create role onward_test_no_grants; exception when duplicate_object then null;"
+                            " end $$")
+        await admin.execute(f'grant onward_test_no_grants to "{await pool.fetchval("select current_user")}"')
+    finally:
+        await admin.close()
     ev = _event()
     with pytest.raises(TRANSIENT_ERRORS):
         await process_batch(pool, "test-missing", [ev], effect)
