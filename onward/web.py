@@ -79,15 +79,22 @@ def _key(secret: str, purpose: str) -> str:
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
-def _session_key(request: Request) -> str:
+def session_key(secret: str, service: str) -> str:
     """Each service signs its sessions with its own key (and audience): one service's cookie is
     nothing to another's."""
-    service = request.app.state.site.service
-    return _key(request.app.state.settings.jwt_secret.get_secret_value(), f"onward-web-session:{service}")
+    return _key(secret, f"onward-web-session:{service}")
+
+
+def session_audience(service: str) -> str:
+    return f"onward:{service}:session"
+
+
+def _session_key(request: Request) -> str:
+    return session_key(request.app.state.settings.jwt_secret.get_secret_value(), request.app.state.site.service)
 
 
 def _session_audience(request: Request) -> str:
-    return f"onward:{request.app.state.site.service}:session"
+    return session_audience(request.app.state.site.service)
 
 
 def csrf_token(request: Request) -> str:

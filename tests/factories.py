@@ -106,8 +106,12 @@ async def timeline_kinds(conn, case_id) -> list[str]:
 
 def referral_requested(*, area_la: str = DERBY, consent: bool = True, objects: bool = False,
                        recorded_at: datetime | None = None, **fields) -> ReferralRequested:
-    """A `ReferralRequested` as la_tracker sends it (handoff fields only)."""
+    """A `ReferralRequested` as la_tracker sends it: the handoff fields, the reason in words and the LA's
+    could-not-contact numbers (its defaults: 3 attempts over at least 7 days)."""
     upn = new_upn(area_la)
+    fields.setdefault("reason_text", "No known destination after leaving school")
+    fields.setdefault("return_after_attempts", 3)
+    fields.setdefault("return_after_days", 7)
     return ReferralRequested(
         producer="la_tracker", correlation_id=uuid.uuid4(), person_key=person_key(_SECRET, upn),
         referral_id=fields.pop("referral_id", uuid.uuid4()), case_id=uuid.uuid4(), responsible_la=area_la,

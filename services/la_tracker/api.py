@@ -97,10 +97,13 @@ async def export_cases(request: Request, who: Principal = Depends(la_staff),
                        q: Annotated[str | None, Query(min_length=2, max_length=100, pattern=r"^[^\x00]*$")] = None,
                        min_age_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
                        assigned: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
-                       sort: str | None = None) -> Response:
+                       sort: str | None = None,
+                       asked_for_help: Annotated[bool | None, Query(description="the young person asked for help")] = None,
+                       ) -> Response:
     """The current list (same filters, every page) as CSV; cells that a spreadsheet would run as a
     formula start with '."""
-    where, order = _case_filters(who, status, priority, reason, None, q, min_age_days, assigned, sort)
+    where, order = _case_filters(who, status, priority, reason, None, q, min_age_days, assigned, sort,
+                                 asked_for_help)
     async with request.app.state.pool.acquire() as conn:
         rows = await worklist.fetch_all(conn, store.CASE_COLUMNS, where, order)
         await record_read(conn, who, "case", [r["case_id"] for r in rows], ("given_name", "family_name"),

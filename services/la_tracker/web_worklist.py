@@ -19,7 +19,7 @@ pages = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
 SORTS = [("worklist", "Returned by the NCS, then highest priority"), ("-opened_at", "Newest first"),
          ("opened_at", "Oldest first"), ("-updated_at", "Recently updated"), ("last_contact_at", "Least recently contacted")]
-FILTERS = ("status", "assigned", "priority", "reason", "min_age_days", "q", "sort", "page")
+FILTERS = ("status", "assigned", "priority", "reason", "min_age_days", "q", "asked", "sort", "page")
 VIEWS = [("open", None, "Open"), ("open", "me", "My cases"), ("open", "none", "Unassigned")]
 
 
@@ -38,6 +38,8 @@ def read_filters(params) -> tuple[dict, dict]:
         errors["status"], f["status"] = "Select a status from the list", "open"
     if f.get("reason") is not None and (len(f["reason"]) > 64 or "\x00" in f["reason"]):
         errors["reason"], f["reason"] = "Select a reason from the list", None
+    if f.get("asked") not in (None, "yes"):  # young people who asked for help on their own pages (issue 17)
+        errors["asked"], f["asked"] = "Select whether to show only young people who asked for help", None
     if f.get("assigned") not in (None, "me", "none"):
         errors["assigned"], f["assigned"] = "Select whose cases to show from the list", None
     for name, low, high, message in (("priority", 1, 3, "Select a priority from the list"),
@@ -64,7 +66,7 @@ def read_filters(params) -> tuple[dict, dict]:
 def _api_args(f: dict) -> dict:
     return dict(status=None if f["status"] == "all" else f["status"], priority=f.get("priority"),
                 reason=f.get("reason"), q=f.get("q"), min_age_days=f.get("min_age_days"), assigned=f.get("assigned"),
-                sort=f.get("sort") or "worklist")
+                sort=f.get("sort") or "worklist", asked_for_help=True if f.get("asked") == "yes" else None)
 
 
 @pages.get("/cases")

@@ -18,6 +18,8 @@ from schemas.events import PersonErased, ReferralOutcomeRecorded, ReferralReques
 from services.ncs_referral import domain, store
 
 PRODUCER = "ncs_referral"
+REFUSALS = {"objects_to_sharing": "the young person objects to sharing: no referral to the NCS",
+            "no_consent": "referral has no recorded consent to share with the NCS"}
 HANDOFF = Histogram("onward_handoff_latency_seconds",
                     "Request accepted at the edge (school_exit, or an LA action) to the referral written in ncs_referral",
                     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
@@ -27,8 +29,9 @@ async def on_referral_requested(conn: asyncpg.Connection, ev: ReferralRequested)
     """Store the handoff, routed to the NCS area of the referring LA's region; never without consent."""
     if await erasure.erased_since(conn, ev.person_key, ev.occurred_at):
         return  # replayed after the young person's data was erased
-    if referral_consent_blocker(ev.consent.share_with_ncs, ev.consent.objects_to_sharing):
-        raise Rejected("referral has no recorded consent to share with the NCS")
+    blocker = referral_consent_blocker(ev.consent.share_with_ncs, ev.consent.objects_to_sharing)
+    if blocker:
+        raise Rejected(REFUSALS[blocker])
     la = local_authorities().get(ev.responsible_la)
     if la is None:
         raise Rejected(f"referring LA {ev.responsible_la} is not an English LA")

@@ -146,3 +146,18 @@ async def test_three_unanswered_attempts_return_the_young_person_after_confirmat
     await expect(la.page.locator("main")).to_contain_text("Returned by NCS")
     await expect(la.page.locator(".moj-timeline")).to_contain_text("820 – ")
     await la.shot("la-case-returned")
+
+
+async def test_the_work_list_shows_only_young_people_who_asked_for_help_when_asked(browser, http, urls, tokens):
+    """Issue 17: the queue's "asked for help" filter. A young person who never used their own pages is
+    found by UPN, and not once the filter is on (the filter goes to the same query as the API's)."""
+    body, pkey = await _submit_leaver(http, urls, tokens, consent=NO_CONSENT)
+    await _case_of(http, urls, tokens, pkey)
+    la = await sign_in(browser, urls["la_tracker"], "LA tracking staff", "Derby (831)")
+    await la.go(f"/cases?q={body['upn']}")
+    await expect(la.page.locator("#cases tbody tr")).to_have_count(1)
+    await la.go(f"/cases?q={body['upn']}&asked=yes")
+    await expect(la.page.locator("#cases")).to_have_count(0)
+    await expect(la.page.get_by_label("Only young people who asked for help")).to_be_checked()
+    await la.go("/cases?asked=maybe")
+    await expect(la.page.locator(".govuk-error-summary")).to_contain_text("asked for help")

@@ -19,7 +19,9 @@ from tests.e2e.leavers import leaver
 from tests.e2e.test_pages import ARGS, CHROMIUM, Visitor, browser  # noqa: F401  (the browser fixture)
 from tests.school_files import csv_file, ctf
 
-SCHOOL_A, SCHOOL_B = "8314001", "2024001"
+# SCHOOL_B has no leavers of its own in the whole suite (other test files' "school B", 2024001, has some: an
+# NCS referral test reports a Camden leaver), so its destinations summary must be all zeros.
+SCHOOL_A, SCHOOL_B = "8314001", "2024002"
 NO_CONSENT = {"share_with_ncs": False, "objects_to_sharing": False}
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="needs chromium")
 
@@ -138,7 +140,9 @@ async def test_another_school_sees_none_of_its_leavers_through_any_page_or_downl
                                        form={"activity_code": "610", "status": "confirmed"})
     assert posted.status == 403  # no CSRF token from another site; with one it would be the 404 above
     summary = await b.page.request.get(urls["school_exit"] + "/destinations.csv")
-    assert all(cell == "0" for line in list(csv.reader(io.StringIO(await summary.text())))[1:] for cell in line[1:])
+    text = await summary.text()
+    assert summary.status == 200 and all(cell == "0" for line in list(csv.reader(io.StringIO(text)))[1:]
+                                         for cell in line[1:]), (summary.status, text[:500])
     got = (await http.get(f"{urls['school_exit']}/v1/leavers/{leaver_id}",
                           headers=tokens("school", laestab=SCHOOL_A))).json()
     assert got["destination"]["activity_code"] == "230"

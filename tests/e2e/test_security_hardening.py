@@ -277,8 +277,15 @@ async def test_exports_are_limited_per_account_and_per_client(limited, tokens):
         assert _throttled(await http.get(path, headers={**late, "X-Forwarded-For": "203.0.113.40"}))
 
 
+# What production refuses to start without (it fails closed): long non-development secrets, no development
+# sign-in, the LAs' NCCIS DatabaseIDs (la_tracker's API), GOV.UK Notify's key and templates (its worker);
+# and the public address its links use.
 PRODUCTION = {"ONWARD_ENV": "production", "ONWARD_JWT_SECRET": "j" * 48, "ONWARD_PERSON_KEY_SECRET": "p" * 48,
-              "ONWARD_DEV_SIGN_IN": "false"}
+              "ONWARD_DEV_SIGN_IN": "false", "ONWARD_NCCIS_DATABASE_IDS": "831:123,873:456",
+              "ONWARD_NOTIFY_API_KEY": "onward_test-" + str(uuid.UUID(int=1)) + "-" + str(uuid.UUID(int=2)),
+              "ONWARD_NOTIFY_SMS_TEMPLATE_ID": str(uuid.UUID(int=3)),
+              "ONWARD_NOTIFY_EMAIL_TEMPLATE_ID": str(uuid.UUID(int=4)),
+              "ONWARD_PUBLIC_URL": "https://onward.example"}
 
 
 def test_in_production_docs_and_metrics_answer_only_on_the_internal_port(infra, databases):

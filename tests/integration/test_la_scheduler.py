@@ -3,7 +3,7 @@ chooses the date instead of waiting for it."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -84,15 +84,23 @@ async def test_a_delayed_referral_is_skipped_when_consent_is_withdrawn_meanwhile
     assert ("refer", f.TODAY + timedelta(days=14), True, "skipped_no_consent") in await _jobs(pool, ev)
 
 
+NOVEMBER_1 = date(f.LEFT.year, 11, 1)   # the default date an intended destination is confirmed by
+
+
 async def test_an_intended_destination_unconfirmed_by_its_due_date_becomes_not_known(pool):
     async with pool.acquire() as conn:
-        await f.set_policy(conn, confirmation_due_days=30)
+        await f.set_policy(conn, confirmation_due_days=30)   # the LA's period is not the due date any more
     ev = f.leaver(destination=("230", "intended"), consent=False)
     case = await f.reported(pool, ev)
-    due = f.TODAY + timedelta(days=30)
+    due = NOVEMBER_1
     assert (case["status"], case["due_on"]) == ("awaiting_confirmation", due)
 
-    await _run_due(pool, due)
+    assert await _run_due(pool, f.TODAY + timedelta(days=30)) == 0   # 30 days after the report: not yet due
+    assert await _run_due(pool, due - timedelta(days=1)) == 0
+    async with pool.acquire() as conn:
+        assert (await f.case_of(conn, ev))["status"] == "awaiting_confirmation"
+
+    assert await _run_due(pool, due) == 1
 
     async with pool.acquire() as conn:
         after = await f.case_of(conn, ev)
@@ -110,14 +118,24 @@ async def test_a_confirmed_destination_before_the_due_date_is_left_alone(pool):
     await f.reported(pool, ev)
     await f.reported(pool, f.leaver(upn=ev.upn, destination=("230", "confirmed"), consent=False))
 
-    await _run_due(pool, f.TODAY + timedelta(days=30))
+    await _run_due(pool, NOVEMBER_1)
 
     async with pool.acquire() as conn:
         after = await f.case_of(conn, ev)
         code = await conn.fetchval("select activity_code from young_people where person_key = $1", ev.person_key)
     assert after["status"] == "closed" and code == "230"
-    assert ("confirmation_due", f.TODAY + timedelta(days=30), True, "skipped_confirmed_or_changed") in await _jobs(
-        pool, ev)
+    assert ("confirmation_due", NOVEMBER_1, True, "skipped_confirmed_or_changed") in await _jobs(pool, ev)
+
+
+async def test_an_intended_destination_is_due_by_the_las_own_date_or_its_period_once_that_date_has_passed(pool):
+    async with pool.acquire() as conn:
+        await conn.execute("insert into la_nccis_settings (la, confirmation_due) values ($1, '10-15')", f.DERBY)
+        await f.set_policy(conn, confirmation_due_days=21)
+    early = await f.reported(pool, f.leaver(destination=("230", "intended"), consent=False))
+    late_day = date(f.LEFT.year, 10, 20)   # reported after the LA's date: the LA's period from the report
+    late = await f.reported(pool, f.leaver(destination=("230", "intended"), consent=False), today=late_day)
+    assert (early["status"], early["due_on"]) == ("awaiting_confirmation", date(f.LEFT.year, 10, 15))
+    assert (late["status"], late["due_on"]) == ("awaiting_confirmation", late_day + timedelta(days=21))
 
 
 async def test_a_confirmed_activity_nobody_reconfirms_lapses_to_not_known_and_opens_a_case(pool):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from onward.auth import Principal
-from services.la_tracker import staff
+from services.la_tracker import activity_rules, reviews, staff, store
 from tests import factories as f
 
 OFFICER = Principal(sub="officer-1", role="la_staff", la=f.DERBY)
@@ -28,19 +28,31 @@ async def test_consent_recorded_by_staff_refers_a_case_that_waited_for_it(pool):
     ev = f.leaver(consent=False)
     case = await f.reported(pool, ev)
     assert (case["status"], case["reason"], case["referral_status"]) == ("not_known", "no_consent", None)
+    async with pool.acquire() as conn:
+        kinds_before = await f.timeline_kinds(conn, case["case_id"])
 
-    await _act(pool, staff.record_consent, case, OFFICER, True, "phone call with the young person", f.TODAY)
+    answer = await _act(pool, staff.record_consent, case, OFFICER, True, "phone call with the young person", f.TODAY)
 
     async with pool.acquire() as conn:
         after = await f.case_of(conn, ev)
         requested = await f.outbox_events(conn, ev.person_key, "ReferralRequested")
         kinds = await f.timeline_kinds(conn, case["case_id"])
-    assert (after["status"], after["referral_status"]) == ("referred_to_ncs", "requested")
+        entry = await conn.fetchrow("select actor, detail from case_timeline where case_id = $1"
+                                    " and kind = 'consent_recorded'", case["case_id"])
+    assert answer == {"referred_to": f.EAST_MIDLANDS}
+    assert (after["status"], after["reason"], after["referral_status"]) == ("referred_to_ncs", "no_known_destination",
+                                                                            "requested")
     assert len(requested) == 1 and requested[0]["referral_id"] == str(after["referral_id"])
     assert requested[0]["consent"]["share_with_ncs"] is True
     assert requested[0]["consent"]["source"] == "phone call with the young person"
     assert requested[0]["ncs_area"] == f.EAST_MIDLANDS
-    assert kinds.index("consent_recorded") < kinds.index("referral_requested")
+    assert requested[0]["la_officer_name"] == OFFICER.label   # the officer who recorded it is the contact
+    # The whole change (consent, new status, referral) is one timeline entry, not three.
+    assert kinds == [*kinds_before, "consent_recorded"]
+    assert entry["actor"] == "officer-1"
+    assert entry["detail"] == {"share_with_ncs": True, "source": "phone call with the young person",
+                               "from": "not_known", "to": "referred_to_ncs", "reason": "no_known_destination",
+                               "referral_id": str(after["referral_id"]), "ncs_area": f.EAST_MIDLANDS}
 
 
 async def test_consent_refused_by_staff_keeps_the_case_with_the_la(pool):
@@ -71,16 +83,20 @@ async def test_manual_referral_refused_without_consent_when_the_la_requires_it(p
         await _act(pool, staff.refer, case, OFFICER)
 
 
-async def test_manual_referral_without_consent_where_the_la_does_not_require_it(pool):
-    """The LA's policy allows it; staff.refer says yes (ncs_referral's intake will still refuse it)."""
+async def test_manual_referral_without_consent_is_refused_whatever_the_las_policy_says(pool):
+    """No legal basis covers a referral without consent (schemas/consent.py): an old policy row that
+    says consent is not required changes nothing."""
     await _act(pool, f.set_policy, consent_required=False, referral_delay_days=30)
     ev = f.leaver(consent=False)
     case = await f.reported(pool, ev)
-    referral_id = await _act(pool, staff.refer, case, OFFICER)
+    assert (case["reason"], case["referral_status"]) == ("no_consent", None)
+    with pytest.raises(staff.NotAllowed, match="no consent"):
+        await _act(pool, staff.refer, case, OFFICER)
     async with pool.acquire() as conn:
         after = await f.case_of(conn, ev)
-    assert (after["referral_id"], after["referral_status"], after["status"]) == (referral_id, "requested",
-                                                                                 "referred_to_ncs")
+        requested = await f.outbox_events(conn, ev.person_key, "ReferralRequested")
+    assert (after["referral_id"], after["referral_status"], after["status"]) == (None, None, "not_known")
+    assert requested == []
 
 
 async def test_staff_may_refer_a_young_person_routing_kept_with_the_la(pool):
@@ -122,17 +138,25 @@ async def test_an_eet_activity_set_by_staff_closes_the_case_and_withdraws_the_re
     ev = f.leaver()
     case = await f.reported(pool, ev)
     assert case["referral_status"] == "requested"
+    # Education needs its predicted (course) end date for the NCCIS return: nothing is recorded without it.
+    with pytest.raises(activity_rules.Invalid, match="predicted end date") as missing:
+        await _act(pool, staff.set_activity, case, OFFICER, "230", f.TODAY, None, f.TODAY)
+    assert missing.value.field == "predicted_end_date"
+    async with pool.acquire() as conn:
+        assert (await f.case_of(conn, ev))["referral_status"] == "requested"
+    course_end = f.TODAY + timedelta(days=300)
 
-    await _act(pool, staff.set_activity, case, OFFICER, "230", f.TODAY, None, f.TODAY)
+    await _act(pool, staff.set_activity, case, OFFICER, "230", f.TODAY, None, f.TODAY, predicted_end=course_end)
 
     async with pool.acquire() as conn:
         after = await f.case_of(conn, ev)
         withdrawn = await f.outbox_events(conn, ev.person_key, "ReferralWithdrawn")
-        person = await conn.fetchrow("select activity_code, activity_status from young_people where person_key = $1",
-                                     ev.person_key)
+        person = await conn.fetchrow("select activity_code, activity_status, activity_predicted_end from young_people"
+                                     " where person_key = $1", ev.person_key)
     assert (after["status"], after["referral_status"]) == ("closed", "withdrawn")
     assert [w["referral_id"] for w in withdrawn] == [str(case["referral_id"])]
     assert (person["activity_code"], person["activity_status"]) == ("230", "confirmed")
+    assert person["activity_predicted_end"] == course_end
 
 
 async def test_a_neet_activity_set_by_staff_keeps_the_case_open_as_neet(pool):
@@ -167,38 +191,57 @@ async def _two_people_under_review(pool):
         await conn.execute("insert into review_queue (review_id, person_key, candidate_key, reason)"
                            " values ($1, $2, $3, 'same_family_name_and_dob') on conflict do nothing",
                            review_id, newer.person_key, older.person_key)
-        review = await conn.fetchrow("select * from review_queue where person_key = $1 and candidate_key = $2",
-                                     newer.person_key, older.person_key)
+        review_id = await conn.fetchval("select review_id from review_queue where person_key = $1"
+                                        " and candidate_key = $2", newer.person_key, older.person_key)
+        review = await store.get_review(conn, review_id)   # with both people's cases, as the API passes it
     return older, newer, review
+
+
+async def _kinds(pool, *evs) -> list[list[str]]:
+    async with pool.acquire() as conn:
+        return [await f.timeline_kinds(conn, (await f.case_of(conn, ev))["case_id"]) for ev in evs]
 
 
 async def test_merging_a_duplicate_closes_its_case_and_makes_it_an_alias(pool):
     older, newer, review = await _two_people_under_review(pool)
+    assert (review["a_case"], review["b_case"]) != (None, None)
 
-    await _act(pool, staff.decide_review, review, OFFICER, "merge", f.TODAY)
+    await _act(pool, reviews.merge, review, OFFICER)
 
     async with pool.acquire() as conn:
         newer_case, older_case = await f.case_of(conn, newer), await f.case_of(conn, older)
         merged_into = await conn.fetchval("select merged_into from young_people where person_key = $1",
                                           newer.person_key)
         alias = await conn.fetchval("select person_key from person_aliases where alias_key = $1", newer.person_key)
-        decided = await conn.fetchrow("select status, decided_by from review_queue where review_id = $1",
+        decided = await conn.fetchrow("select status, decided_by, merge_record from review_queue where review_id = $1",
                                       review["review_id"])
+        merged_note = await conn.fetchval("select detail from case_timeline where case_id = $1 and kind = 'merged'",
+                                          newer_case["case_id"])
     assert (newer_case["status"], newer_case["reason"]) == ("closed", "merged_duplicate")
     assert older_case["status"] == "not_known"
     assert merged_into == alias == older.person_key
-    assert tuple(decided) == ("merged", "officer-1")
+    assert (decided["status"], decided["decided_by"]) == ("merged", "officer-1")
+    # What the merge closed is kept, so that a split can reopen it as it was.
+    assert decided["merge_record"] == {"closed_cases": [{"case_id": str(newer_case["case_id"]),
+                                                         "status": "not_known", "reason": "no_consent"}]}
+    assert merged_note["into_case_id"] == str(older_case["case_id"]) and merged_note["into_person"] == older.person_key
+    newer_kinds, older_kinds = await _kinds(pool, newer, older)
+    assert "merged" in newer_kinds and "merged_in" in older_kinds
 
 
 async def test_keeping_two_people_apart_changes_neither(pool):
     older, newer, review = await _two_people_under_review(pool)
 
-    await _act(pool, staff.decide_review, review, OFFICER, "keep_apart", f.TODAY)
+    await _act(pool, reviews.keep_apart, review, OFFICER)
 
     async with pool.acquire() as conn:
         statuses = [(await f.case_of(conn, ev))["status"] for ev in (older, newer)]
         merged_into = await conn.fetchval("select merged_into from young_people where person_key = $1",
                                           newer.person_key)
-        status = await conn.fetchval("select status from review_queue where review_id = $1", review["review_id"])
+        alias = await conn.fetchval("select person_key from person_aliases where alias_key = $1", newer.person_key)
+        decided = await conn.fetchrow("select status, decided_by from review_queue where review_id = $1",
+                                      review["review_id"])
     assert statuses == ["not_known", "not_known"]
-    assert merged_into is None and status == "kept_apart"
+    assert merged_into is None and alias is None
+    assert tuple(decided) == ("kept_apart", "officer-1")
+    assert [kinds.count("review_kept_apart") for kinds in await _kinds(pool, older, newer)] == [1, 1]

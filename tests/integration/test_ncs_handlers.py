@@ -11,7 +11,7 @@ import pytest
 from onward import erasure
 from onward.auth import Principal
 from onward.consumer import Rejected
-from schemas.events import PersonErased, ReferralWithdrawn
+from schemas.events import PersonErased, ReferralWithdrawn, YoungPersonRequest
 from services.ncs_referral import domain, handlers, queries
 from services.ncs_referral.wire import ContactIn, OutcomeIn
 from tests import factories as f
@@ -44,12 +44,32 @@ async def _outcomes(pool) -> list[dict]:
 
 
 async def test_a_referral_is_stored_with_the_handoff_only_in_the_area_of_the_las_region(pool):
-    ev = f.referral_requested(area_la="892", ncs_area="somewhere the LA did not say")  # Nottingham
+    ev = f.referral_requested(area_la="892", ncs_area="somewhere the LA did not say",  # Nottingham
+                              wants="an apprenticeship in joinery", best_channel="text",
+                              la_officer_name="Sam Officer", return_after_attempts=4, return_after_days=10)
     await _received(pool, ev)
     row = await _row(pool, ev.referral_id)
     assert (row["status"], row["ncs_area"], row["responsible_la"]) == ("new", "East Midlands", "892")
-    assert set(row["handoff"]) == set(domain.HANDOFF_FIELDS)
+    # The handoff fields and the LA's words, nothing else of the event (not its consent, ids or numbers).
+    assert set(row["handoff"]) == set(domain.HANDOFF_FIELDS) | set(domain.HANDOFF_WORDS)
+    assert (row["handoff"]["wants"], row["handoff"]["best_channel"], row["handoff"]["la_officer_name"],
+            row["handoff"]["reason_text"], row["handoff"]["access_needs"]) == (
+        "an apprenticeship in joinery", "text", "Sam Officer", "No known destination after leaving school", None)
+    # The LA's could-not-contact numbers travel on the referral.
+    assert (row["return_after_attempts"], row["return_after_days"]) == (4, 10)
     assert row["consent"]["share_with_ncs"] is True and "objects_to_sharing" not in row["consent"]
+
+
+async def test_the_young_persons_own_request_travels_with_the_handoff(pool):
+    asked = YoungPersonRequest(contact_by="text", contact_time="after 4pm", in_their_words="help with college",
+                               asked_at=datetime(2026, 11, 30, 10, tzinfo=timezone.utc))
+    ev = f.referral_requested(young_person_request=asked)
+    await _received(pool, ev)
+    handoff = (await _row(pool, ev.referral_id))["handoff"]
+    assert set(handoff) == set(domain.HANDOFF_FIELDS) | set(domain.HANDOFF_WORDS) | {"young_person_request"}
+    assert handoff["young_person_request"] == {"contact_by": "text", "contact_time": "after 4pm",
+                                               "in_their_words": "help with college",
+                                               "asked_at": "2026-11-30T10:00:00Z"}
 
 
 async def test_the_same_referral_twice_is_stored_once(pool):
@@ -62,8 +82,9 @@ async def test_the_same_referral_twice_is_stored_once(pool):
     assert kinds == ["received"]
 
 
-@pytest.mark.parametrize("consent, objects, why", [(False, False, "no recorded consent"), (True, True, "objects"),
-                                                  (False, True, "objects")])
+# schemas/consent.py's one rule for both services; the refusal says why (no consent, or an objection).
+@pytest.mark.parametrize("consent, objects, why", [(False, False, "no recorded consent"),
+                                                  (True, True, "objects to sharing"), (False, True, "objects to sharing")])
 async def test_a_referral_without_consent_to_share_is_refused(pool, consent, objects, why):
     ev = f.referral_requested(consent=consent, objects=objects)
     with pytest.raises(Rejected, match=why):
@@ -125,15 +146,20 @@ async def test_another_areas_referral_is_not_found_for_reads_and_steps(pool):
 
 
 async def test_reading_a_referral_is_audited_with_the_fields_shown(pool):
-    ev = f.referral_requested()
+    ev = f.referral_requested(access_needs="prefers written contact",
+                              young_person_request=YoungPersonRequest(in_their_words="call me after 4"))
     await _received(pool, ev)
     shown = await queries.get_referral(pool, ADVISER, ev.referral_id)
     async with pool.acquire() as conn:
         audit = await conn.fetch("select actor_sub, action, fields from audit_log where object_id = $1",
                                  str(ev.referral_id))
     assert shown["handoff"]["family_name"] == "Khan" and shown["timeline"][0]["kind"] == "received"
+    assert shown["handoff"]["access_needs"] == "prefers written contact"
+    assert shown["handoff"]["young_person_request"]["in_their_words"] == "call me after 4"
+    # Every field shown is audited: the handoff fields, the LA's words and the young person's request.
+    assert sorted(shown["handoff"]) == sorted([*domain.HANDOFF_FIELDS, *domain.HANDOFF_WORDS, "young_person_request"])
     assert [(a["actor_sub"], a["action"], sorted(a["fields"])) for a in audit] == [
-        ("adviser-1", "read", sorted(domain.HANDOFF_FIELDS))]
+        ("adviser-1", "read", sorted(shown["handoff"]))]
 
 
 async def test_the_named_queue_audits_the_names_it_shows(pool):
@@ -146,21 +172,98 @@ async def test_the_named_queue_audits_the_names_it_shows(pool):
     assert [(a["action"], sorted(a["fields"])) for a in audit] == [("list", ["family_name", "given_name"])]
 
 
+async def _contact(pool, referral_id, method, outcome="no_answer", confirm_return=False):
+    return await queries.record_contact(pool, ADVISER, referral_id,
+                                        ContactIn(method=method, outcome=outcome, confirm_return=confirm_return),
+                                        max_attempts=3)
+
+
+async def _contacts(pool, referral_id) -> list[tuple]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("select detail from referral_timeline where referral_id = $1 and kind = 'contact'"
+                                " order by id", referral_id)
+    return [(r["detail"]["method"], r["detail"]["counted"]) for r in rows]
+
+
+async def _days_ago(pool, referral_id, days: int, column: str = "contacts") -> None:
+    """Move what happened back in time: the contacts logged so far, or the return."""
+    async with pool.acquire() as conn:
+        if column == "contacts":
+            await conn.execute("update referral_timeline set at = at - make_interval(days => $2)"
+                               " where referral_id = $1 and kind = 'contact'", referral_id, days)
+        else:
+            await conn.execute("update referrals set returned_at = returned_at - make_interval(days => $2)"
+                               " where referral_id = $1", referral_id, days)
+
+
+async def _send_due_returns(pool) -> int:
+    async with pool.acquire() as conn, conn.transaction():
+        return await handlers.send_due_returns(conn)
+
+
 async def test_the_last_allowed_failed_contact_returns_the_young_person_to_the_la_as_820(pool):
-    ev = f.referral_requested()
+    """The LA's rule (3 attempts over at least 7 days): attempts count once per day and channel; the
+    returning attempt must be confirmed; the LA is told only after the undo day."""
+    ev = f.referral_requested(return_after_attempts=3, return_after_days=7)
     await _received(pool, ev)
     await queries.claim(pool, ADVISER, ev.referral_id)
-    failed = ContactIn(method="phone", outcome="no_answer")
-    first = await queries.record_contact(pool, ADVISER, ev.referral_id, failed, max_attempts=2)
-    assert (first["status"], first["failed_contacts"]) == ("in_contact", 1)
-    assert await _outcomes(pool) == []
 
-    last = await queries.record_contact(pool, ADVISER, ev.referral_id, failed, max_attempts=2)
+    first = await _contact(pool, ev.referral_id, "phone")
+    assert (first["status"], first["failed_contacts"]) == ("claimed", 1)   # "in contact" only once reached
+    await _contact(pool, ev.referral_id, "phone")                 # the same day and channel: not another attempt
+    await _contact(pool, ev.referral_id, "text", "left_message")
+    today = await _contact(pool, ev.referral_id, "email")         # three counted attempts, but all on one day
+    assert (today["status"], today["outcome_code"]) == ("claimed", None)
+    assert await _contacts(pool, ev.referral_id) == [("phone", True), ("phone", False), ("text", True),
+                                                     ("email", True)]
+
+    await _days_ago(pool, ev.referral_id, 7)   # those were a week ago: the next attempt completes the rule
+    with pytest.raises(domain.ConfirmReturn, match="returns the young person to Derby"):
+        await _contact(pool, ev.referral_id, "phone")
+    unconfirmed = await _row(pool, ev.referral_id)
+    assert (unconfirmed["status"], unconfirmed["outcome_code"], unconfirmed["returned_at"]) == ("claimed", None, None)
+    assert len(await _contacts(pool, ev.referral_id)) == 4   # the refused attempt left nothing behind
+
+    last = await _contact(pool, ev.referral_id, "phone", confirm_return=True)
 
     assert (last["status"], last["outcome_code"]) == ("returned_to_la", "820")
+    row = await _row(pool, ev.referral_id)
+    assert row["returned_at"] is not None and row["return_sent_at"] is None
+    # Undoable for a day: the LA hears nothing yet.
+    assert await _send_due_returns(pool) == 0
+    assert await _outcomes(pool) == []
+
+    await _days_ago(pool, ev.referral_id, 2, column="returned_at")
+    assert await _send_due_returns(pool) == 1
+    assert await _send_due_returns(pool) == 0   # sent once
     [outcome] = await _outcomes(pool)
     assert (outcome["outcome"], outcome["activity_code"], outcome["case_id"]) == ("could_not_contact", "820",
                                                                                   str(ev.case_id))
+    assert outcome["note"].startswith("4 unanswered attempts since")
+    assert (await _row(pool, ev.referral_id))["return_sent_at"] is not None
+
+
+async def test_attempts_spread_over_too_few_days_do_not_return_the_young_person(pool):
+    ev = f.referral_requested(return_after_attempts=2, return_after_days=7)
+    await _received(pool, ev)
+    await queries.claim(pool, ADVISER, ev.referral_id)
+    await _contact(pool, ev.referral_id, "phone")
+    await _days_ago(pool, ev.referral_id, 6)
+    after = await _contact(pool, ev.referral_id, "phone")   # a second day, but only 6 days after the first
+    assert (after["status"], after["outcome_code"]) == ("claimed", None)
+    assert await _contacts(pool, ev.referral_id) == [("phone", True), ("phone", True)]
+
+
+async def test_the_las_own_numbers_decide_when_a_young_person_is_returned(pool):
+    """An LA that returns after two attempts on any days: a call and a text the same day are enough."""
+    ev = f.referral_requested(return_after_attempts=2, return_after_days=0)
+    await _received(pool, ev)
+    await queries.claim(pool, ADVISER, ev.referral_id)
+    await _contact(pool, ev.referral_id, "phone")
+    with pytest.raises(domain.ConfirmReturn, match="attempt 2"):
+        await _contact(pool, ev.referral_id, "text")
+    returned = await _contact(pool, ev.referral_id, "text", confirm_return=True)
+    assert (returned["status"], returned["outcome_code"]) == ("returned_to_la", "820")
 
 
 async def test_a_contact_that_reached_the_young_person_is_not_a_failed_attempt(pool):
