@@ -24,7 +24,11 @@ def _rows(n: int, period_end: date, seed: int) -> tuple[list, dict, dict]:
     start_year = period_end.year if period_end.month >= 9 else period_end.year - 1
     reported = period_end - timedelta(days=120)
     people, activities, las = [], {}, {}
-    for i, lv in enumerate(cohort(n, seed=seed)):
+    # The cohort reports about 1% of leavers twice (two schools): la_tracker holds them as one person, so
+    # the return does too (a second record would share the ULN: NCCIS error 907).
+    seen: set[str] = set()
+    unique = [lv for lv in cohort(n + n // 20, seed=seed) if not (lv["upn"] in seen or seen.add(lv["upn"]))][:n]
+    for i, lv in enumerate(unique):
         key = f"bench{i}"
         born = date(start_year - 18, 9, 1) + timedelta(days=rng.randrange(365))     # academic age 17
         details = {**{k: lv[k] for k in ("upn", "uln", "given_name", "family_name", "home_postcode",
