@@ -92,8 +92,6 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:8002", validation_alias="ONWARD_PUBLIC_URL")
     you_link_days: int = Field(14, ge=1, le=90, validation_alias="ONWARD_YOU_LINK_DAYS")
     you_lookups_per_hour: int = Field(30, ge=1, validation_alias="ONWARD_YOU_LOOKUPS_PER_HOUR")
-    # Young people messaged a minute (each may get an SMS and an email: under Notify's 3,000 messages a minute).
-    you_sends_per_minute: int = Field(1000, ge=1, le=1500, validation_alias="ONWARD_YOU_SENDS_PER_MINUTE")
     notify_api_key: SecretStr | None = Field(None, validation_alias="ONWARD_NOTIFY_API_KEY")
     notify_sms_template_id: str | None = Field(None, validation_alias="ONWARD_NOTIFY_SMS_TEMPLATE_ID")
     notify_email_template_id: str | None = Field(None, validation_alias="ONWARD_NOTIFY_EMAIL_TEMPLATE_ID")

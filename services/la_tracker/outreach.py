@@ -32,12 +32,6 @@ async def invite_many(conn: asyncpg.Connection, opened: list[tuple], today: date
         await store_you.start_outreach(conn, rows)
 
 
-def allowance(per_minute: int, tick_seconds: float) -> int:
-    """How many young people one scheduler tick may message: the per-minute rate over the tick, at least one
-    transaction's worth (50), never more than a minute's (so a long tick cannot burst past Notify's limit)."""
-    return min(per_minute, max(50, int(per_minute * tick_seconds / 60)))
-
-
 async def send_due(conn: asyncpg.Connection, today: date, sender: MessageSender, settings, limit: int = 50) -> int:
     """Send every message due on or before `today` (call inside a transaction); return how many people."""
     due = await store_you.due_outreach(conn, today, limit)

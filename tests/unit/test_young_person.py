@@ -95,11 +95,3 @@ def test_production_sends_through_notify_or_refuses_to_start_and_refuses_the_mai
     client = TestClient(app)
     assert client.get("/dev/messages.json").status_code == 404
     assert client.get("/dev/messages").status_code == 404
-
-
-def test_a_scheduler_tick_messages_at_most_its_share_of_the_per_minute_allowance():
-    from services.la_tracker.outreach import allowance
-    assert allowance(1000, 60) == 1000      # production: one tick a minute
-    assert allowance(1000, 1) == 50         # a 1 s tick still sends one transaction's worth
-    assert allowance(1000, 600) == 1000     # a slow tick never bursts past a minute's allowance
-    assert allowance(3000, 30) == 1500
