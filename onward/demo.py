@@ -117,8 +117,10 @@ def run_demo(size: int, seed: int, wait: float, urls: dict | None = None) -> int
               f"{_describe(lv):<16} {case_txt:<40} {ref_txt}")
     print(f"\nall routed in {elapsed:.1f} s")
     la, ncs = urls["la_tracker"], urls["ncs_referral"]
+    print(f"pages for schools:      {urls['school_exit']}/      (development sign-in: a school's LAESTAB, e.g. 8314001)")
     print(f"pages for LA staff:     {la}/      (development sign-in: choose a role and an LA)")
     print(f"pages for NCS advisers: {ncs}/      (development sign-in: choose a role and an NCS area)")
     print(f"API docs: school_exit {urls['school_exit']}/docs  la_tracker {la}/docs  ncs_referral {ncs}/docs")
+    print(f"young people's messages (development mailbox): {la}/dev/messages")
     print("tokens: .venv/bin/onward token --role la_staff --la 831   (see README)")
     return 0
