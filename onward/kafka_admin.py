@@ -69,18 +69,6 @@ async def _until_visible(admin: AIOKafkaAdminClient, topics: tuple[str, ...], pa
         await asyncio.sleep(0.2)
 
 
-async def kafka_reachable(bootstrap: str, options: dict | None = None) -> bool:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_opts(options), request_timeout_ms=3000)
-    try:
-        await asyncio.wait_for(admin.start(), 5)
-        await asyncio.wait_for(admin.list_topics(), 5)
-        return True
-    except Exception:
-        return False
-    finally:
-        await admin.close()
-
-
 async def consumer_lag(bootstrap: str, group: str, topics: list[str], options: dict | None = None) -> int:
     """Records of `topics` not yet committed by consumer group `group` (the end offset minus the
     committed offset, summed over partitions; a partition the group never committed counts in full)."""

@@ -48,7 +48,6 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(500, validation_alias="ONWARD_RELAY_BATCH_SIZE")
     db_pool_max: int = Field(10, validation_alias="ONWARD_DB_POOL_MAX")
     # ncs_referral: failed contact attempts, or days claimed without an outcome, before 'could not contact'.
-    ncs_max_contact_attempts: int = Field(3, validation_alias="ONWARD_NCS_MAX_CONTACT_ATTEMPTS")
     ncs_claim_days: int = Field(14, validation_alias="ONWARD_NCS_CLAIM_DAYS")
     # How often each worker applies the retention rules (onward/retention.py).
     purge_interval_seconds: float = Field(3600.0, validation_alias="ONWARD_PURGE_INTERVAL_SECONDS")

@@ -79,9 +79,7 @@ async def undo_return(request: Request, referral_id: UUID, who: Principal = Depe
 
 @router.post("/referrals/{referral_id}/contacts", status_code=201)
 async def contact(request: Request, referral_id: UUID, body: ContactIn, who: Principal = Depends(adviser)) -> dict:
-    settings: Settings = request.app.state.settings
-    return await queries.record_contact(request.app.state.pool, who, referral_id, body,
-                                        max_attempts=settings.ncs_max_contact_attempts)
+    return await queries.record_contact(request.app.state.pool, who, referral_id, body)
 
 
 @router.post("/referrals/{referral_id}/outcome")

@@ -44,11 +44,6 @@ def check_working(status: str, claimed_by: str | None, adviser: str) -> None:
 FAILED_CONTACT = frozenset({"no_answer", "left_message", "wrong_details"})
 
 
-def returns_to_la(failed_contacts: int, max_attempts: int) -> bool:
-    """'Could not contact' once the adviser has failed `max_attempts` times (configurable)."""
-    return failed_contacts >= max_attempts
-
-
 # A return to the LA can be undone for this long; only then is the LA told.
 UNDO_WINDOW = timedelta(days=1)
 

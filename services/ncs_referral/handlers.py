@@ -69,12 +69,12 @@ async def claim(conn: asyncpg.Connection, row, adviser: str, adviser_name: str |
 
 
 async def record_contact(conn: asyncpg.Connection, row, adviser: str, method: str, outcome: str, note: str | None,
-                         *, max_attempts: int, correlation_id: UUID, confirm_return: bool = False,
+                         *, correlation_id: UUID, confirm_return: bool = False,
                          adviser_name: str | None = None) -> None:
     """Log a contact attempt. The status says "in contact" only once someone is reached. Unanswered
     attempts count on different days or channels (the LA's numbers, domain.could_not_contact); the
     attempt that would return the young person to the LA needs `confirm_return`, and the return waits
-    a day (undoable) before the LA is told. `max_attempts` is kept for callers of the old signature."""
+    a day (undoable) before the LA is told."""
     domain.check_working(row["status"], row["claimed_by"], adviser)
     failed = outcome in domain.FAILED_CONTACT
     today = datetime.now(timezone.utc).astimezone(LONDON).date()

@@ -123,11 +123,11 @@ async def undo_return(pool, who: Principal, referral_id: UUID) -> dict:
     return await _step(pool, who, referral_id, lambda conn, row: handlers.undo_return(conn, row, who.sub, who.name))
 
 
-async def record_contact(pool, who: Principal, referral_id: UUID, body: ContactIn, *, max_attempts: int) -> dict:
+async def record_contact(pool, who: Principal, referral_id: UUID, body: ContactIn) -> dict:
     """A contact attempt; the one that would return the young person to the LA raises
     `domain.ConfirmReturn` unless the body confirms it."""
     return await _step(pool, who, referral_id, lambda conn, row: handlers.record_contact(
-        conn, row, who.sub, body.method, body.outcome, body.note, max_attempts=max_attempts, correlation_id=uuid4(),
+        conn, row, who.sub, body.method, body.outcome, body.note, correlation_id=uuid4(),
         confirm_return=body.confirm_return, adviser_name=who.name))
 
 

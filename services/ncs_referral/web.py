@@ -125,8 +125,7 @@ async def step_submit(request: Request, referral_id: UUID, step: str) -> Respons
             data["confirm_return"] = data.get("confirm_return") == "yes" or None
             body = model.model_validate({k: v for k, v in data.items() if v is not None})
             if step == "contact":
-                await queries.record_contact(pool, user, referral_id, body,
-                                             max_attempts=request.app.state.settings.ncs_max_contact_attempts)
+                await queries.record_contact(pool, user, referral_id, body)
             else:
                 await queries.record_outcome(pool, user, referral_id, body)
     except ValidationError as exc:

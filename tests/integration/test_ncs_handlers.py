@@ -128,8 +128,7 @@ async def test_one_adviser_claims_and_another_cannot_take_it(pool):
     with pytest.raises(domain.NotAllowed, match="another adviser"):
         await queries.claim(pool, OTHER_ADVISER, ev.referral_id)
     with pytest.raises(domain.NotAllowed, match="another adviser"):
-        await queries.record_contact(pool, OTHER_ADVISER, ev.referral_id, ContactIn(method="phone", outcome="reached"),
-                                     max_attempts=3)
+        await queries.record_contact(pool, OTHER_ADVISER, ev.referral_id, ContactIn(method="phone", outcome="reached"))
     assert (await _row(pool, ev.referral_id))["claimed_by"] == "adviser-1"
 
 
@@ -174,8 +173,7 @@ async def test_the_named_queue_audits_the_names_it_shows(pool):
 
 async def _contact(pool, referral_id, method, outcome="no_answer", confirm_return=False):
     return await queries.record_contact(pool, ADVISER, referral_id,
-                                        ContactIn(method=method, outcome=outcome, confirm_return=confirm_return),
-                                        max_attempts=3)
+                                        ContactIn(method=method, outcome=outcome, confirm_return=confirm_return))
 
 
 async def _contacts(pool, referral_id) -> list[tuple]:
@@ -270,8 +268,7 @@ async def test_a_contact_that_reached_the_young_person_is_not_a_failed_attempt(p
     ev = f.referral_requested()
     await _received(pool, ev)
     await queries.claim(pool, ADVISER, ev.referral_id)
-    after = await queries.record_contact(pool, ADVISER, ev.referral_id, ContactIn(method="phone", outcome="reached"),
-                                         max_attempts=1)
+    after = await queries.record_contact(pool, ADVISER, ev.referral_id, ContactIn(method="phone", outcome="reached"))
     assert (after["status"], after["failed_contacts"]) == ("in_contact", 0)
 
 
