@@ -6,8 +6,9 @@ this set-based path handles those in one batch: one query finds which reports co
 (by key, alias, ULN, or given name + family name + DOB, which may also make a review item) or were
 erased; the rest are routed in Python by the same `domain.route` and written with one
 `insert ... select from unnest` per table. Anything else (a known person, a possible duplicate, two
-reports of one person in the batch, an erased person, an unusual decision) is returned, in order, to
-`on_leaver_registered`. tests/integration/test_la_batch.py checks that both paths leave the same state.
+reports of one person in the batch, an erased person, a report without a permanent UPN, an unusual
+decision) is returned, in order, to `on_leaver_registered`. tests/integration/test_la_batch.py checks
+that both paths leave the same state.
 """
 from __future__ import annotations
 
@@ -81,7 +82,10 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         _SEEN, [e.person_key for e in events], [e.uln for e in events if e.uln], [i["dob"] for i in idents],
         [i["family_norm"] for i in idents], [i["given_norm"] for i in idents])}
     await conn.execute("reset enable_seqscan")  # the server's setting again for the rest of the batch
-    new = [k for k, ms in enumerate(marks) if all(in_batch[m] == 1 and m not in seen for m in ms)]
+    # A report without a permanent UPN may be a near-identical name of someone held (a review item, rule
+    # 5.8): rare, so it always takes the per-report path, which looks for them (matching.near_names).
+    new = [k for k, ms in enumerate(marks) if all(in_batch[m] == 1 and m not in seen for m in ms)
+           and not domain.is_temporary_upn(events[k].upn)]
     if not new:
         return events
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from schemas import nccis
 from schemas.consent import referral_consent_blocker
+from services.la_tracker import name_likeness
 
 # Case statuses (docs/contracts.md, fixed).
 AWAITING_CONFIRMATION, NOT_KNOWN, NEET = "awaiting_confirmation", "not_known", "neet"
@@ -191,14 +192,15 @@ def _permanent_upns_differ(a: Identity, b: Identity) -> bool:
 
 def match_identity(report: Identity, held: Identity | None, others: list[Identity]) -> IdentityMatch:
     """Rule 5.8 (revised). `held`: the young person already known by this report's UPN (its key or an
-    alias); `others`: people sharing its ULN, or its given name + family name + DOB.
+    alias); `others`: people sharing its ULN, or its given name + family name + DOB, or (for a report
+    without a permanent UPN) its DOB and postcode or family name in its LA.
 
     Same UPN: the same person, unless given name, family name or DOB disagree (then a review item and
     no change). Else the same ULN with family name and DOB agreeing; a shared ULN with other facts is
     NCCIS error 907 (review). Else, when either side has no permanent UPN, given + family name + DOB
     with postcode or gender agreeing. Two different permanent UPNs are never merged automatically:
     alike in name and DOB they are a review item for an LA holding both; with different given names
-    (twins) they are simply two people."""
+    (twins, even Aidan and Aiden) they are simply two people. Near-identical names are never a merge."""
     if held is not None:
         return IdentityMatch(held.person_key, "upn", None if _same_facts(report, held) else "upn_details_differ")
     review: list[tuple[str, str]] = []
@@ -212,14 +214,29 @@ def match_identity(report: Identity, held: Identity | None, others: list[Identit
         else:
             return IdentityMatch(other.person_key, "uln")
     for other in others:
-        if not _same_facts(report, other) or any(key == other.person_key for key, _ in review):
+        if any(key == other.person_key for key, _ in review):
             continue
         gender_agrees = report.gender is not None and report.gender == other.gender
-        if not _permanent_upns_differ(report, other) and (report.postcode == other.postcode or gender_agrees):
+        if (_same_facts(report, other) and not _permanent_upns_differ(report, other)
+                and (report.postcode == other.postcode or gender_agrees)):
             return IdentityMatch(other.person_key, "name_dob")
-        if other.la == report.la:  # a review is work for the LA that holds both people
-            review.append((other.person_key, "same_name_and_dob"))
+        reason = _looks_alike(report, other)
+        if reason and other.la == report.la:  # a review is work for the LA that holds both people
+            review.append((other.person_key, reason))
     return IdentityMatch(report.person_key, "new", review=tuple(review))
+
+
+def _looks_alike(report: Identity, other: Identity) -> str | None:
+    """Why two people not matched by rule 5.8 are still a review item (None: they are not): the same given
+    name + family name + DOB; or, when one has no permanent UPN, the same DOB and postcode or family name
+    with near-identical names (a misspelling, names swapped, a double family name and one part of it)."""
+    if _same_facts(report, other):
+        return "same_name_and_dob"
+    if (other.dob != report.dob or _permanent_upns_differ(report, other)
+            or (other.postcode != report.postcode and other.family_norm != report.family_norm)):
+        return None
+    near = name_likeness.near_identical(report.given_norm, report.family_norm, other.given_norm, other.family_norm)
+    return "near_identical_name" if near else None
 
 
 def protected_facts(held: dict, reported: dict, same_school: bool) -> dict:

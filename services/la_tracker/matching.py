@@ -29,7 +29,27 @@ async def load(conn: asyncpg.Connection, report: Identity) -> tuple[Identity | N
     held = await store.get_young_person(conn, key) if key else None
     others = await store.identity_candidates(conn, uln=report.uln, dob=report.dob, family_norm=report.family_norm,
                                              given_norm=report.given_norm, exclude=key or report.person_key)
-    return (held_identity(held) if held else None), [held_identity(r) for r in others]
+    found = [held_identity(r) for r in others]
+    if held is None and domain.is_temporary_upn(report.upn):
+        known = {o.person_key for o in found}
+        found += [p for p in await near_names(conn, report) if p.person_key not in known]
+    return (held_identity(held) if held else None), found
+
+
+# One probe of young_people_dob_postcode or young_people_dob_family per report (migration 080).
+_NEAR_NAMES = (
+    "select person_key, upn, uln, given_norm, family_norm, dob, postcode, gender, responsible_la from young_people"
+    " where dob = $1 and (postcode = $2 or family_norm = $3) and responsible_la = $4 and merged_into is null"
+    " and person_key <> $5 order by ypid limit 50")
+
+
+async def near_names(conn: asyncpg.Connection, report: Identity) -> list[Identity]:
+    """People in the report's LA born the same day, at its postcode or with its family name: those whose
+    near-identical names make a review item (rule 5.8). Asked only for a report without a permanent UPN
+    and not held under its UPN, the only reports rule 5.8 could match by name."""
+    rows = await conn.fetch(_NEAR_NAMES, report.dob, report.postcode, report.family_norm, report.la,
+                            report.person_key)
+    return [held_identity(r) for r in rows]
 
 
 async def record(conn: asyncpg.Connection, ev: LeaverRegistered, match: IdentityMatch) -> None:

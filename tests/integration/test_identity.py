@@ -11,16 +11,19 @@ import random
 import uuid
 from datetime import date
 
+import httpx
 import pytest
 
 from bench.expected import expected
+from onward.auth import issue_token
 from onward.cohort import cohort, make_temporary_upn, make_uln, make_upn
 from onward.consumer import process_batch
 from onward.db import create_pool, drop_database
 from onward.person_key import person_key
 from onward.settings import Settings
 from schemas.events import DestinationReported, PersonErasureRequested
-from services.la_tracker import batch, handlers
+from services.la_tracker import batch, handlers, matching
+from services.la_tracker.api import build_app
 from services.school_exit.handlers import _event
 from services.school_exit.wire import LeaverIn
 from tests.integration.test_la_batch import _conn, _fresh
@@ -249,3 +252,68 @@ async def test_a_cohort_with_twins_and_second_reports_loses_no_one_and_duplicate
     assert (lost, duplicates) == (0, 0)
     [people] = await rows(db, "select count(*) n from young_people where merged_into is null")
     assert people["n"] == len(set(upns))
+
+
+async def reviews_seen_by(url: str, la: str) -> list[dict]:
+    """GET /v1/reviews as a member of `la`'s staff, through the la_tracker API on this database."""
+    app = build_app(Settings(database_url=url))
+    token = issue_token(Settings().jwt_secret.get_secret_value(), role="la_staff", la=la)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                                   base_url="http://t") as http:
+        r = await http.get("/v1/reviews", params={"page_size": 100}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_near_identical_name_without_a_permanent_upn_is_a_review_for_the_la_and_never_a_merge(db, path):
+    first = report(body(48000, given_name="Aidan", home_postcode="DE22 3QW"))
+    await apply(db, [first], path)
+    # Another school's report: a temporary UPN, no ULN, the given name one letter apart, the same DOB and postcode.
+    near = report(body(48001, upn=make_temporary_upn("831", 48001), uln=None, given_name="Aiden",
+                       home_postcode="DE22 3QW", school_laestab="8314002"))
+    await apply(db, [report(body(48002, given_name="Zara", family_name="Nowak")), near], path)
+    people = await rows(db, "select person_key, details from young_people where merged_into is null"
+                            " and person_key = any($1)", [first.person_key, near.person_key])
+    assert {(p["person_key"], p["details"]["given_name"]) for p in people} == {
+        (first.person_key, "Aidan"), (near.person_key, "Aiden")}  # two people, nobody's details overwritten
+    assert await rows(db, "select * from person_aliases") == []
+    [review] = await rows(db, "select person_key, candidate_key, reason from review_queue")
+    assert (review["person_key"], review["candidate_key"], review["reason"]) == (
+        near.person_key, first.person_key, "near_identical_name")
+    assert len(await rows(db, "select 1 from cases where person_key = any($1)",
+                          [first.person_key, near.person_key])) == 2
+    [item] = await reviews_seen_by(db, "831")  # Derby holds both: its staff see both sides to decide
+    assert (item["reason"], item["person"]["given_name"], item["candidate"]["given_name"]) == (
+        "near_identical_name", "Aiden", "Aidan")
+    assert (item["person"]["upn"], item["candidate"]["upn"]) == (near.upn, first.upn)
+    assert await reviews_seen_by(db, "873") == []
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_twins_aidan_and_aiden_with_permanent_upns_are_two_people_and_no_review(db, path):
+    first = report(body(49000, given_name="Aidan", home_postcode="DE22 3QW"))
+    second = report(body(49001, given_name="Aiden", home_postcode="DE22 3QW"))
+    await apply(db, [first], path)
+    await apply(db, [second, report(body(49002, given_name="Zara", family_name="Nowak"))], path)
+    people = await rows(db, "select person_key from young_people where merged_into is null and person_key = any($1)",
+                        [first.person_key, second.person_key])
+    assert len(people) == 2
+    assert await rows(db, "select * from review_queue") == []
+    assert sorted(k for k in await referrals(db) if k in (first.person_key, second.person_key)) == sorted(
+        [first.person_key, second.person_key])
+
+
+async def test_the_near_name_lookup_is_one_index_probe(db):
+    """EXPLAIN of matching.near_names' query on a table of some thousands of people, with statistics."""
+    async with _conn(db) as c:
+        await c.execute(
+            "insert into young_people (person_key, leaver_id, responsible_la, details, facts, match_key, family_norm,"
+            " given_norm, dob, postcode) select 'k' || n, gen_random_uuid(), '831', '{}', '{}', 'm' || n,"
+            " 'family' || (n % 997), 'given' || n, date '2007-09-01' + (n % 365), 'DE' || (n % 5000)"
+            " from generate_series(1, 20000) n")
+        await c.execute("analyze young_people")
+        plan = "\n".join(r[0] for r in await c.fetch(
+            "explain " + matching._NEAR_NAMES, date(2007, 11, 3), "DE223QW", "okafor", "831", "k0"))
+    assert "Seq Scan" not in plan, plan
+    assert "young_people_dob_postcode" in plan and "young_people_dob_family" in plan, plan

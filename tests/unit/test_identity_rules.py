@@ -81,3 +81,28 @@ def test_withdrawn_consent_stays_withdrawn_and_another_school_cannot_give_consen
     never = {**FACTS, "consent_to_ncs": False}
     assert protected_facts(never, FACTS, same_school=False)["consent_to_ncs"] is False
     assert protected_facts(never, FACTS, same_school=True)["consent_to_ncs"] is True
+
+
+def test_a_near_identical_name_without_a_permanent_upn_is_a_review_item_never_a_merge():
+    held = who("a", make_upn("831", 1), given="aidan")
+    m = match_identity(who("b", make_temporary_upn("831", 2), given="aiden"), None, [held])
+    assert (m.person_key, m.matched_by, m.review) == ("b", "new", (("a", "near_identical_name"),))
+    swapped = match_identity(who("b", None, given="okafor", family="amira"), None, [who("a", make_upn("831", 1))])
+    assert swapped.review == (("a", "near_identical_name"),)
+
+
+def test_a_near_identical_name_needs_the_same_dob_the_same_la_and_the_postcode_or_family_name():
+    held = who("a", make_upn("831", 1), family="smith")
+    near = dict(given="amira", family="smyth")
+    assert match_identity(who("b", None, **near, postcode="NW12DB"), None, [held]).review == ()
+    assert match_identity(who("b", None, **near, dob=date(2007, 11, 4)), None, [held]).review == ()
+    assert match_identity(who("b", None, **near, la="202"), None, [held]).review == ()
+    assert match_identity(who("b", None, **near), None, [held]).review == (("a", "near_identical_name"),)
+    moved = who("b", None, given="amyra", family="smith", postcode="NW12DB")  # the family name agrees
+    assert match_identity(moved, None, [held]).review == (("a", "near_identical_name"),)
+
+
+def test_twins_aidan_and_aiden_with_two_permanent_upns_are_two_people_and_no_review():
+    held = who("a", make_upn("831", 1), given="aidan")
+    m = match_identity(who("b", make_upn("831", 2), given="aiden"), None, [held])
+    assert (m.matched_by, m.review) == ("new", ())
