@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ValidationInfo, field_validator
 
-MULTILINE_FIELDS = frozenset({"note"})
+# Fields the pages show as text areas (a note, the handoff's words): they may keep tab and newlines.
+MULTILINE_FIELDS = frozenset({"note", "text", "wants", "access_needs", "contact_notes"})
 _CONTROL = frozenset(chr(c) for c in range(0x20)) | {"\x7f"}
 _NOTE_ALLOWED = frozenset("\t\n\r")
 MESSAGE = "contains a control character (such as NUL); remove it"
@@ -31,7 +32,7 @@ def check_plain_text(value, *, multiline: bool = False):
 
 class PlainTextBody(BaseModel):
     """Base of every HTTP body: each text field (names, addresses, codes, notes, nested parts) is checked
-    for control characters and refused by name; fields called `note` may keep tab and newlines."""
+    for control characters and refused by name; MULTILINE_FIELDS may keep tab and newlines."""
 
     @field_validator("*", mode="before")
     @classmethod

@@ -12,6 +12,7 @@ second instead of four).
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import get_args
 from xml.etree.ElementTree import Element, ParseError, fromstring
@@ -29,6 +30,19 @@ FIELD_ELEMENTS = {"upn": "UPN", "uln": "UniqueLearnerNumber", "given_name": "For
                   "nc_year": "BasicDetails/NCyearActual", "leaving_date": "SchoolHistory/School/LeavingDate",
                   "send": "SENhistory", "gender": "Gender", "ethnicity": "BasicDetails/Ethnicity",
                   "school_laestab": "Header/SourceSchool"}
+# XML 1.0 cannot hold C0 control characters (bar tab, newline, carriage return), written or as `&#N;`: the
+# parser would refuse the whole file for one bad name. Each is read as a Unicode noncharacter (U+FDD0 +
+# its code: never in interchanged text) and given back in the value, so that validation refuses that
+# pupil's element by name and the other pupils are imported.
+_SHOW = {0xFDD0 + c: c for c in range(0x20) if chr(c) not in "\t\n\r"}
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]|&#(?:x0*([0-9a-fA-F]{1,2})|0*([0-9]{1,2}));")
+
+
+def _hide_control_characters(text: str) -> str:
+    def hidden(found: re.Match) -> str:
+        code = ord(found[0]) if len(found[0]) == 1 else int(found[1], 16) if found[1] else int(found[2])
+        return chr(0xFDD0 + code) if 0xFDD0 + code in _SHOW else found[0]
+    return _ILLEGAL.sub(hidden, text)
 
 
 def _find(el: Element | None, path: str) -> Element | None:
@@ -51,7 +65,7 @@ def _text(el: Element | None, *paths: str) -> str | None:
     for path in paths:
         found = _find(el, path)
         if found is not None and found.text and found.text.strip():
-            return found.text.strip()
+            return found.text.strip().translate(_SHOW)
     return None
 
 
@@ -77,7 +91,8 @@ def address(pupil: Element) -> tuple[list[str], str | None]:
                  _text(bs, "Town"), _text(bs, "AdministrativeArea")]
         lines = [p for p in parts if p]
     else:
-        lines = [t.text.strip() for t in addr.iter() if t.tag.startswith("AddressLine") and t.text and t.text.strip()]
+        lines = [t.text.strip().translate(_SHOW) for t in addr.iter()
+                 if t.tag.startswith("AddressLine") and t.text and t.text.strip()]
     return lines[:6], postcode
 
 
@@ -136,7 +151,7 @@ def parse(data: bytes, laestab: str, default_leaving: date | None) -> list[Row]:
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise UnreadableFile("XML with a DTD or entities is refused (external-entity and expansion attacks)")
     try:
-        root = fromstring(text)
+        root = fromstring(_hide_control_characters(text))
     except ParseError:
         raise UnreadableFile("the file is not well-formed XML") from None
     header = root.find("Header")

@@ -29,3 +29,14 @@ def test_a_note_keeps_tab_and_newlines_but_not_nul():
     with pytest.raises(ValidationError) as exc:
         ContactIn(method="phone", outcome="reached", note="Rang\x00")
     assert exc.value.errors()[0]["loc"] == ("note",)
+
+
+def test_an_la_case_note_and_the_handoff_words_keep_tab_and_newlines_but_not_nul():
+    from services.la_tracker.casework_wire import HandoffIn, NoteIn
+
+    assert NoteIn(text="Rang twice\n\tthen reached\r\nby text").text.startswith("Rang")
+    assert HandoffIn(wants="College\nor an apprenticeship", contact_notes="Mobile\tafter 4pm\n").wants
+    for bad in (lambda: NoteIn(text="Rang\x00"), lambda: HandoffIn(contact_notes="Mobile\x1b[2J")):
+        with pytest.raises(ValidationError) as exc:
+            bad()
+        assert exc.value.errors()[0]["loc"][0] in ("text", "contact_notes")

@@ -118,3 +118,33 @@ def test_dates_are_iso_or_uk_in_ascii_digits(text, expected):
             imports.parse_date(text)
     else:
         assert imports.parse_date(text) == expected
+
+
+def test_csv_nul_in_a_given_name_names_the_column_and_line_and_the_other_rows_stand():
+    data = csv_file([leaver(), leaver(given_name="Am\x00ira"), leaver()])
+    rows = leaver_csv.parse(data, "8314001")
+    checked = [_checked(r) for r in rows]
+    assert [problems for problems, _ in checked[::2]] == [[], []]
+    [problem] = checked[1][0]
+    assert (rows[1].line, problem["column"], problem["field"]) == (3, "forename", "given_name")
+    assert "\x00" not in problem["message"] and "Am" not in problem["message"]
+
+
+@pytest.mark.parametrize("written", [b"\x00", b"\x01", b"&#1;", b"&#x1b;", b"&#0011;", b"\x0b"])
+def test_ctf_control_character_in_a_pupils_name_names_the_element_and_the_other_pupils_stand(written):
+    """Written in the file or as a character reference: XML 1.0 allows neither, yet one pupil's bad name
+    must not refuse the whole file."""
+    data = ctf_file([leaver(), leaver(given_name="AmCTLira"), leaver()]).replace(b"CTL", written)
+    rows = imports.read_file(data, "8314001", None)
+    checked = [_checked(r) for r in rows]
+    assert [problems for problems, _ in checked[::2]] == [[], []]
+    [problem] = checked[1][0]
+    assert (rows[1].number, problem["element"], problem["field"]) == (2, "Forename", "given_name")
+    assert "Am" not in problem["message"]
+
+
+def test_ctf_keeps_legal_character_references_and_tabs_as_they_are():
+    data = ctf_file([leaver(given_name="Aa", family_name="O'Neil")]).replace(b">Aa<", b">&#65;my<")
+    [row] = imports.read_file(data.replace(b"O&apos;Neil", b"O&#x27;Neil").replace(b"O'Neil", b"O&#x27;Neil"),
+                              "8314001", None)
+    assert (row.leaver["given_name"], row.leaver["family_name"]) == ("Amy", "O'Neil")
