@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from onward import web
+from schemas.text import has_control_character
 
 WHERE_TITLES = {  # answer -> (question, provider label)
     "studying": ("Where are you studying?", "Name of your school, college or university"),
@@ -79,4 +80,6 @@ def words_of(form, *, required: bool) -> tuple[str | None, str | None]:
         return None, "Tell us what you are doing"
     if said and len(said) > MAX_WORDS:
         return said, f"Use {MAX_WORDS:,} characters or fewer"
+    if said and has_control_character(said, multiline=True):
+        return None, "Remove the special characters that cannot be shown, then try again"
     return said, None

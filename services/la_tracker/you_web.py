@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from onward import outbox, web
 from onward.la_data import local_authorities
 from schemas.events_young_person import DestinationSelfReported
+from schemas.text import has_control_character
 from services.la_tracker import outreach, store_you, young_person as yp
 from services.la_tracker.you_forms import (WHERE_TITLES, WORDS_TITLES, VisitEnded, WrongPage, checked_date,
                                            problem, question_page, words_of)
@@ -175,6 +176,9 @@ async def where_answer(request: Request) -> Response:
     started, errors = checked_date(data, request.app.state.clock())
     if data["provider_name"] and len(data["provider_name"]) > 200:
         errors["provider_name"] = "Name must be 200 characters or fewer"
+    elif data["provider_name"] and has_control_character(data["provider_name"]):
+        errors["provider_name"] = "Remove the special characters that cannot be shown, then try again"
+        data["provider_name"] = None  # not shown back: a control character has no place in the page
     if errors:
         title, label = WHERE_TITLES[claims["answer"]]
         return web.render(request, "you_where.html", status_code=422, title=title, provider_label=label, data=data,

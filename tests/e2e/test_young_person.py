@@ -138,6 +138,9 @@ async def test_a_self_reported_course_closes_the_case_verified_today(http, urls,
     bad = await phone.post("/you/doing/where", {"provider_name": "Derby College", "start_date-day": "31",
                                                 "start_date-month": "2", "start_date-year": "2026"})
     assert bad.status_code == 422 and "real date" in bad.text
+    nul = await phone.post("/you/doing/where", {"provider_name": "Derby\x00College", "start_date-day": "8",
+                                                "start_date-month": "9", "start_date-year": "2026"})
+    assert nul.status_code == 422 and "special characters" in nul.text and "Derby" not in nul.text
     r = await phone.post("/you/doing/where", {"provider_name": "Derby College", "start_date-day": "8",
                                               "start_date-month": "9", "start_date-year": "2026"})
     assert r.status_code == 303 and r.headers["location"] == "/you/help"
@@ -162,7 +165,9 @@ async def test_asking_for_help_refers_at_once_with_their_words_and_withdrawing_w
     await phone.post("/you/doing", {"answer": "looking"})
     # A page that does not follow from the answer (a bookmark, the back button) sends them to the one that does.
     assert (await phone.get("/you/doing/where")).headers["location"] == "/you/doing/words"
-    r = await phone.post("/you/doing/words", {"words": "Something with animals, near Derby"})
+    nul = await phone.post("/you/doing/words", {"words": "Something\x00with animals"})
+    assert nul.status_code == 422 and "special characters" in nul.text
+    r = await phone.post("/you/doing/words", {"words": "Something with animals,\tnear Derby"})
     assert r.headers["location"] == "/you/help"
     assert (await phone.post("/you/help", {"wants_help": "yes"})).headers["location"] == "/you/help/contact"
     assert (await phone.post("/you/help/contact", {"contact_by": "text"})).status_code == 422
