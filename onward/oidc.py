@@ -24,7 +24,7 @@ def install(app: FastAPI, site) -> None:
         return
     from authlib.integrations.starlette_client import OAuth, OAuthError
 
-    from onward.web import start_session
+    from onward.web_session import start_session
 
     # Per service, like the page sessions: one service's round-trip cookie is nothing to another's.
     secret = hmac.new(settings.jwt_secret.get_secret_value().encode(), f"onward-oidc-state:{site.service}".encode(),

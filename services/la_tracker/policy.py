@@ -38,8 +38,8 @@ async def change(request: Request, who: Principal, la: str, body) -> dict:
             " contact_attempts, contact_min_days) values ($1, $2, $3, $4, $5, $6) on conflict (la) do update set"
             " referral_delay_days = $2, confirmation_due_days = $3, consent_required = $4, contact_attempts = $5,"
             " contact_min_days = $6, updated_at = now()", la, *(after[k] for k in POLICY_FIELDS))
-        await conn.execute("insert into policy_changes (la, changed_by, changed_by_name, before, after)"
-                           " values ($1, $2, $3, $4, $5)", la, who.sub, who.name, before, after)
+        await conn.execute("insert into policy_changes (la, changed_by, changed_by_name, before, after, changed_by_role)"
+                           " values ($1, $2, $3, $4, $5, $6)", la, who.sub, who.name, before, after, who.claimed_role)
     return {"la": la, **after}
 
 

@@ -18,8 +18,12 @@ from services.la_tracker.domain import normalise_name
 UPN = re.compile(r"[A-Za-z][0-9]{11}[0-9A-Za-z]")
 ULN = re.compile(r"[0-9]{10}")
 DOB = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Returned by the NCS first, then priority, then the longest open.
+# Returned by the NCS first, then priority (api.py adds case_id to break ties). The index
+# cases_open_worklist_order (migration 076) holds open cases in exactly this order per LA, so a page of a
+# big LA's open cases is read from the index, not sorted.
 WORKLIST_ORDER = "(returned_at is null), priority"
+OPEN_CASES = f"status not in ('{domain.CLOSED}', '{domain.TRANSFERRED}')"  # a literal: it matches the partial indexes
+# Each row's name, review date and next task: joined to the page's rows only (see fetch_page).
 ROW_EXTRA = (
     " left join lateral (select y.details->>'given_name' as given_name, y.details->>'family_name' as family_name,"
     " y.activity_review, (select min(t.due_on) from case_tasks t where t.case_id = cases.case_id"
@@ -53,7 +57,7 @@ def add_search(where: Where, q: str) -> None:
 def add_view(where: Where, status: str | None, assigned: str | None, who_sub: str) -> None:
     """`status=open` means every open status; `assigned=me` the caller's cases, `none` the unassigned."""
     if status == "open":
-        where.where("status <> all({})", [domain.CLOSED, domain.TRANSFERRED])
+        where.where(OPEN_CASES)
     elif status is not None:
         where.where("status = {}", status)
     if assigned == "me":
@@ -93,11 +97,13 @@ def to_csv(rows: list[dict]) -> str:
 
 
 async def fetch_page(conn, columns: str, where: Where, order: str, page_no: int, page_size: int) -> dict:
-    """One page of the list with each row's name, review date and next task; the total counts every match."""
+    """One page of the list with each row's name, review date and next task; the total counts every match.
+    The page's cases are chosen first (filtered, ordered and limited on `cases` alone), and only those
+    rows are joined to their young person and tasks: a big LA's 20,000 open cases are never all joined."""
     total = await conn.fetchval(f"select count(*) from cases{where.where_sql()}", *where.params)
     rows = await conn.fetch(
-        f"select {columns}{ROW_COLUMNS} from cases{ROW_EXTRA}{where.where_sql()}{order}"
-        f" limit {int(page_size)} offset {int((page_no - 1) * page_size)}", *where.params)
+        f"select {columns}{ROW_COLUMNS} from (select * from cases{where.where_sql()}{order}"
+        f" limit {int(page_size)} offset {int((page_no - 1) * page_size)}) cases{ROW_EXTRA}{order}", *where.params)
     return {"items": [dict(r) for r in rows], "total": total, "page": page_no, "page_size": page_size}
 
 

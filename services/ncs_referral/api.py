@@ -17,13 +17,14 @@ from onward.auth import Principal, require
 from onward.http import create_app
 from onward.settings import Settings, get_settings
 from services.ncs_referral import domain, queries, search, web
-from services.ncs_referral.wire import ContactIn, OutcomeIn
+from services.ncs_referral.wire import AssignIn, BulkAssignIn, ContactIn, OutcomeIn
 
 router = APIRouter(prefix="/v1")
 QUEUE_SIZE = Gauge("onward_ncs_unclaimed_referrals", "Unclaimed referrals by NCS area and waiting band",
                    ["ncs_area", "band"])
 QUEUE_OLDEST = Gauge("onward_ncs_oldest_unclaimed_seconds", "Oldest unclaimed referral's wait", ["ncs_area"])
 adviser = require("ncs_adviser", "admin")
+ASSIGNED = "`me`: the caller's referrals (My referrals); `none`: the unassigned; else an adviser's staff id"
 
 
 @router.get("/referrals")
@@ -35,14 +36,17 @@ async def list_referrals(request: Request, who: Principal = Depends(adviser),
                          q: Annotated[str | None, Query(min_length=2, max_length=100, pattern=r"^[^\x00]*$", description=(
                              "any part of the given or family name, or a DOB as YYYY-MM-DD"))] = None,
                          sort: str | None = None, page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
-                         page_size: Annotated[int, Query(ge=1, le=200)] = 50) -> dict:
+                         page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+                         assigned: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]*$",
+                                                               description=ASSIGNED)] = None) -> dict:
     if status is not None and status not in domain.REFERRAL_STATUSES:
         raise HTTPException(422, [{"field": "status", "message": f"status must be one of {', '.join(domain.REFERRAL_STATUSES)}"}])
     if q is not None and not search.is_valid(q):
         raise HTTPException(422, [{"field": "q", "message": "a date of birth must be a real date, as YYYY-MM-DD"}])
     return await queries.list_referrals(request.app.state.pool, who, status=status or None, priority=priority,
                                         min_waiting_hours=min_waiting_hours, person_key=person_key or None,
-                                        q=q or None, sort=sort, page_no=page_no, page_size=page_size)
+                                        q=q or None, sort=sort, page_no=page_no, page_size=page_size,
+                                        assigned=assigned)
 
 
 @router.get("/queue-age")
@@ -69,6 +73,25 @@ async def get_referral(request: Request, referral_id: UUID, who: Principal = Dep
 @router.post("/referrals/{referral_id}/claim")
 async def claim(request: Request, referral_id: UUID, who: Principal = Depends(adviser)) -> dict:
     return await queries.claim(request.app.state.pool, who, referral_id)
+
+
+@router.get("/advisers")
+async def advisers(request: Request, who: Principal = Depends(adviser)) -> dict:
+    """The area's advisers who have signed in, by name: whom a referral can be assigned to."""
+    return {"items": await queries.advisers(request.app.state.pool, who)}
+
+
+@router.put("/referrals/{referral_id}/assignee")
+async def assign(request: Request, referral_id: UUID, body: AssignIn, who: Principal = Depends(adviser)) -> dict:
+    """Assign the referral to a named adviser of its area (`assignee`: their staff id; null unassigns a new
+    referral). A referral being worked passes to the assignee with its claim."""
+    return await queries.assign(request.app.state.pool, who, referral_id, body)
+
+
+@router.post("/referrals/assign")
+async def assign_many(request: Request, body: BulkAssignIn, who: Principal = Depends(adviser)) -> dict:
+    """Assign several referrals at once: all or none (another area's referral is a 404 for the whole request)."""
+    return await queries.assign_many(request.app.state.pool, who, body)
 
 
 @router.post("/referrals/{referral_id}/undo-return")

@@ -40,6 +40,15 @@ def check_working(status: str, claimed_by: str | None, adviser: str) -> None:
     if claimed_by != adviser:
         raise NotAllowed("referral is claimed by another adviser")
 
+def check_assign(status: str, assignee: str | None) -> None:
+    """Only an open referral is assigned; one being worked always has an adviser (it can be passed to
+    another, with its claim, but not left with nobody)."""
+    if status not in OPEN:
+        raise NotAllowed(f"referral is {status}")
+    if assignee is None and status in WORKING:
+        raise NotAllowed("a referral being worked stays with an adviser: assign it to someone else")
+
+
 # Contact outcomes that count as a failed attempt to reach the young person.
 FAILED_CONTACT = frozenset({"no_answer", "left_message", "wrong_details"})
 

@@ -64,8 +64,28 @@ async def claim(conn: asyncpg.Connection, row, adviser: str, adviser_name: str |
     domain.check_claim(row["status"], row["claimed_by"], adviser)
     if row["status"] == domain.NEW:
         await store.update_referral(conn, row["referral_id"], status=domain.CLAIMED, claimed_by=adviser,
-                                    claimed_at=datetime.now(timezone.utc), claimed_by_name=adviser_name)
+                                    claimed_at=datetime.now(timezone.utc), claimed_by_name=adviser_name,
+                                    assigned_to=adviser, assigned_name=adviser_name or adviser)
         await store.add_timeline(conn, row["referral_id"], "claimed", adviser_name or adviser, {})
+
+
+async def assign(conn: asyncpg.Connection, row, actor: str, assignee: str | None) -> None:
+    """Assign to a named adviser of the referral's area (or nobody), by domain.check_assign's rule.
+    A referral being worked passes to the assignee with its claim, so they can record contacts."""
+    domain.check_assign(row["status"], assignee)
+    name = None
+    if assignee is not None:
+        name = await store.adviser_name(conn, assignee, row["ncs_area"])
+        if name is None:
+            raise domain.NotAllowed("assignee is not an adviser of this NCS area who has signed in")
+    if row["assigned_to"] == assignee and (row["status"] not in domain.WORKING or row["claimed_by"] == assignee):
+        return
+    changes = {"assigned_to": assignee, "assigned_name": name}
+    if row["status"] in domain.WORKING:
+        changes |= {"claimed_by": assignee, "claimed_by_name": name}
+    await store.update_referral(conn, row["referral_id"], **changes)
+    await store.add_timeline(conn, row["referral_id"], "assigned" if assignee else "unassigned", actor,
+                             {"to": name} if name else {})
 
 
 async def record_contact(conn: asyncpg.Connection, row, adviser: str, method: str, outcome: str, note: str | None,
@@ -85,11 +105,11 @@ async def record_contact(conn: asyncpg.Connection, row, adviser: str, method: st
             "the young person", la_name(row["responsible_la"]), len(domain.counted_attempts(attempts)),
             attempts[0][0]))
     status = domain.IN_CONTACT if outcome == "reached" or row["status"] == domain.IN_CONTACT else domain.CLAIMED
+    counted = failed and (today, method) not in attempts[:-1]  # the same day and channel again: not another
     await store.update_referral(conn, row["referral_id"], status=status,
-                                failed_contacts=row["failed_contacts"] + (1 if failed else 0))
+                                failed_contacts=row["failed_contacts"] + (1 if counted else 0))
     await store.add_timeline(conn, row["referral_id"], "contact", adviser_name or adviser, {
-        "method": method, "outcome": outcome, "note": note, "day": today.isoformat(), "counted":
-        failed and (today, method) not in attempts[:-1]})
+        "method": method, "outcome": outcome, "note": note, "day": today.isoformat(), "counted": counted})
     if returning:
         await store.update_referral(conn, row["referral_id"], status=domain.RETURNED_TO_LA,
                                     outcome_code=nccis.CANNOT_BE_CONTACTED, returned_at=datetime.now(timezone.utc))

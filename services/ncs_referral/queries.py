@@ -15,7 +15,7 @@ import asyncpg
 from onward.audit import record_read
 from onward.auth import Principal
 from services.ncs_referral import domain, handlers, store
-from services.ncs_referral.wire import ContactIn, OutcomeIn
+from services.ncs_referral.wire import AssignIn, BulkAssignIn, ContactIn, OutcomeIn
 
 SORT_KEYS = tuple(store.SORTS)
 NAME_FIELDS = ("given_name", "family_name")
@@ -49,16 +49,23 @@ async def own(conn, referral_id: UUID, who: Principal, *, for_update: bool = Fal
     return row
 
 
+def assigned_to(who: Principal, assigned: str | None) -> str | None:
+    """The `assigned` filter: `me` the caller's referrals ("My referrals"), `none` the unassigned ("" to
+    the store), else an adviser's staff id; None shows everyone's."""
+    return {"me": who.sub, "none": ""}.get(assigned, assigned) if assigned else None
+
+
 async def list_referrals(pool, who: Principal, *, status: str | None = None, priority: int | None = None,
                          min_waiting_hours: float | None = None, person_key: str | None = None,
                          q: str | None = None, sort: str | None = None, page_no: int = 1,
-                         page_size: int = 50) -> dict:
+                         page_size: int = 50, assigned: str | None = None) -> dict:
     """A page of the caller's area's referrals (no personal data: ids, status, area, times). `q` searches
     names and DOB (services/ncs_referral/search.py); the search is audited, as it shows which names exist."""
     async with pool.acquire() as conn:
         result = await store.referral_page(conn, ncs_area=area_of(who), status=status, priority=priority,
                                            min_waiting_hours=min_waiting_hours, person_key=person_key, sort=sort,
-                                           page_no=page_no, page_size=page_size, q=q)
+                                           page_no=page_no, page_size=page_size, q=q,
+                                           assigned_to=assigned_to(who, assigned))
         if q:
             await record_read(conn, who, "referral", [r["referral_id"] for r in result["items"]], NAME_FIELDS,
                               action="search")
@@ -67,9 +74,11 @@ async def list_referrals(pool, who: Principal, *, status: str | None = None, pri
 
 
 async def named_queue(pool, who: Principal, *, status: str | None, sort: str | None, page_no: int,
-                      q: str | None = None, page_size: int = 25) -> tuple[dict, dict[str, int]]:
+                      q: str | None = None, page_size: int = 25,
+                      assigned: str | None = None) -> tuple[dict, dict[str, int]]:
     """A page of the queue with each young person's name (an audited read), and the counts per status."""
-    result = await list_referrals(pool, who, status=status, q=q, sort=sort, page_no=page_no, page_size=page_size)
+    result = await list_referrals(pool, who, status=status, q=q, sort=sort, page_no=page_no, page_size=page_size,
+                                  assigned=assigned)
     ids = [r["referral_id"] for r in result["items"]]
     async with pool.acquire() as conn:
         counts = await store.status_counts(conn, area_of(who))
@@ -135,3 +144,39 @@ async def record_outcome(pool, who: Principal, referral_id: UUID, body: OutcomeI
     return await _step(pool, who, referral_id, lambda conn, row: handlers.record_outcome(
         conn, row, who.sub, body.activity_code, body.note, uuid4(), provider=body.provider,
         start_date=body.start_date, adviser_name=who.label))
+
+
+async def seen(conn, who: Principal) -> None:
+    """Remember an adviser by name (sign-in's name field, OIDC's `name`), so referrals can be assigned to them."""
+    if who.role == "ncs_adviser" and who.ncs_area:
+        await store.remember_adviser(conn, who.sub, who.ncs_area, who.label)
+
+
+async def advisers(pool, who: Principal) -> list[dict]:
+    """The caller's area's advisers who have signed in (every area's for an administrator)."""
+    async with pool.acquire() as conn:
+        await seen(conn, who)
+        return [dict(r) for r in await store.advisers_of(conn, area_of(who))]
+
+
+async def mine(pool, who: Principal) -> int:
+    async with pool.acquire() as conn:
+        return await store.assigned_count(conn, who.sub)
+
+
+async def assign(pool, who: Principal, referral_id: UUID, body: AssignIn) -> dict:
+    """Assign one referral of the caller's area to a named adviser of that area (handlers.assign)."""
+    async with pool.acquire() as conn:
+        await seen(conn, who)
+    return await _step(pool, who, referral_id, lambda conn, row: handlers.assign(conn, row, who.label, body.assignee))
+
+
+async def assign_many(pool, who: Principal, body: BulkAssignIn) -> dict:
+    """Assign several referrals at once: all or none (another area's referral is a 404 for the whole request)."""
+    async with pool.acquire() as conn:
+        await seen(conn, who)
+        async with conn.transaction():
+            for referral_id in dict.fromkeys(body.referral_ids):
+                await handlers.assign(conn, await own(conn, referral_id, who, for_update=True), who.label,
+                                      body.assignee)
+    return {"assigned": len(set(body.referral_ids)), "assignee": body.assignee}

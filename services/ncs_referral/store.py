@@ -10,7 +10,8 @@ from services.ncs_referral import domain, search
 
 COLUMNS = ("referral_id, case_id, person_key, responsible_la, ncs_area, status, reason, priority, claimed_by,"
            " status_reason, outcome_code, claimed_at, failed_contacts, received_at, updated_at,"
-           " return_after_attempts, return_after_days, returned_at, return_sent_at, claimed_by_name")
+           " return_after_attempts, return_after_days, returned_at, return_sent_at, claimed_by_name,"
+           " assigned_to, assigned_name")
 SORTS = {key: key for key in ("priority", "received_at", "updated_at", "status")}  # sort key -> column
 
 
@@ -47,13 +48,16 @@ async def timeline(conn, referral_id: UUID):
 
 async def referral_page(conn, *, ncs_area: str | None, status: str | None, priority: int | None,
                         min_waiting_hours: float | None, person_key: str | None, sort: str | None, page_no: int,
-                        page_size: int, q: str | None = None) -> dict:
-    """One page of referrals (all areas when `ncs_area` is None), filtered and sorted by `SORTS`' keys."""
+                        page_size: int, q: str | None = None, assigned_to: str | None = None) -> dict:
+    """One page of referrals (all areas when `ncs_area` is None), filtered and sorted by `SORTS`' keys;
+    `assigned_to` is an adviser's sub, or "" for the unassigned."""
     where = Where()
     for sql, value in (("ncs_area = {}", ncs_area), ("status = {}", status), ("priority = {}", priority),
-                       ("person_key = {}", person_key)):
+                       ("person_key = {}", person_key), ("assigned_to = {}", assigned_to or None)):
         if value is not None:
             where.where(sql, value)
+    if assigned_to == "":
+        where.where("assigned_to is null")
     if min_waiting_hours is not None:
         where.where("received_at <= now() - make_interval(secs => {})", min_waiting_hours * 3600)
     if q:
@@ -106,3 +110,25 @@ async def failed_attempts(conn, referral_id: UUID, outcomes: list[str]) -> list[
         " where referral_id = $1 and kind = 'contact' and detail->>'outcome' = any($2) order by id",
         referral_id, outcomes)
     return [(r["day"], r["method"]) for r in rows]
+
+
+async def remember_adviser(conn, sub: str, ncs_area: str, name: str) -> None:
+    """An adviser seen signing in or acting, by name, so referrals can be assigned to them."""
+    await conn.execute("insert into advisers (sub, ncs_area, name) values ($1, $2, $3) on conflict (sub) do update"
+                       " set ncs_area = $2, name = $3, seen_at = now()", sub, ncs_area, name)
+
+
+async def advisers_of(conn, ncs_area: str | None) -> list[asyncpg.Record]:
+    """The advisers of an area (every area when None) who have signed in, by name."""
+    return await conn.fetch("select sub, name, ncs_area from advisers where ($1::text is null or ncs_area = $1)"
+                            " order by name, sub", ncs_area)
+
+
+async def adviser_name(conn, sub: str, ncs_area: str) -> str | None:
+    return await conn.fetchval("select name from advisers where sub = $1 and ncs_area = $2", sub, ncs_area)
+
+
+async def assigned_count(conn, sub: str) -> int:
+    """How many open referrals are assigned to this adviser ("My referrals")."""
+    return await conn.fetchval("select count(*) from referrals where assigned_to = $1 and status = any($2::text[])",
+                               sub, sorted(domain.OPEN))

@@ -1,4 +1,5 @@
-"""ncs_referral's pages for NCS advisers: the area queue with waiting times, the referral, claim, contact, outcome.
+"""ncs_referral's pages for NCS advisers: the area queue with waiting times ("My referrals", bulk assignment),
+the referral, claim, assignment, contact, outcome.
 
 Each page calls services/ncs_referral/queries.py, as the JSON API does: the same rules, area scoping
 (another area's referral is a 404) and audit.
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from onward import web
 from services.ncs_referral import domain, queries, search
-from services.ncs_referral.wire import ContactIn, OutcomeIn
+from services.ncs_referral.wire import AssignIn, BulkAssignIn, ContactIn, OutcomeIn
 
 SITE = web.Site(service="ncs_referral", service_name="NCS referrals", roles=("ncs_adviser", "admin"),
                 nav=[("/referrals", "Referrals")], templates=Path(__file__).parent / "templates")
@@ -26,7 +27,8 @@ SORTS = [("priority", "Highest priority"), ("received_at", "Waiting longest"), (
          ("-updated_at", "Recently updated")]
 DONE = {"claim": "You have claimed this referral", "contact": "Contact recorded", "outcome": "Outcome recorded",
         "returned": "Returned to the LA as 'cannot be contacted'. You can undo this for one day.",
-        "undo-return": "Return undone: the referral is yours again"}
+        "undo-return": "Return undone: the referral is yours again", "assign": "Referral assigned",
+        "assigned": "Referrals assigned"}
 
 
 def who(request: Request):
@@ -38,6 +40,7 @@ class Filters(BaseModel):
     sort: str | None = None
     page: int = Field(1, ge=1, le=100_000)
     q: str | None = None
+    assigned: str | None = None  # me, none or an adviser's staff id
 
 
 def waiting(seconds: int) -> str:
@@ -63,23 +66,47 @@ async def queue(request: Request) -> Response:
     if filters.q is not None and not search.is_valid(filters.q):
         errors["q"], filters.q = "Enter at least 2 characters of a name, or a date of birth that exists as 2008-08-27", None
     pool = request.app.state.pool
+    advisers = [(a["sub"], a["name"]) for a in await queries.advisers(pool, user)]
+    if filters.assigned not in (None, "me", "none", *(sub for sub, _ in advisers)):
+        errors["assigned"], filters.assigned = "Select whose referrals to show from the list", None
     result, counts = await queries.named_queue(pool, user, status=filters.status, q=filters.q,
-                                               sort=filters.sort or "priority", page_no=max(filters.page, 1))
+                                               sort=filters.sort or "priority", page_no=max(filters.page, 1),
+                                               assigned=filters.assigned)
     ages = await queries.queue_age(pool, user)
     for r in result["items"]:
         r["waiting"] = waiting(r["waiting_seconds"])
     kept = {k: v for k, v in filters.model_dump().items() if v is not None and k != "page"}
     area = ages["areas"].get(user.ncs_area) if user.ncs_area else None
-    return web.render(request, "queue.html", title="Referrals", result=result, filters=filters, errors=errors,
-                      statuses=domain.REFERRAL_STATUSES, counts=counts, sorts=SORTS,
-                      base="/referrals?" + (urlencode(kept) + "&" if kept else ""), area=area, bands=ages["bands"],
-                      oldest=waiting(area["oldest_waiting_seconds"]) if area else None)
+    base = "/referrals?" + (urlencode(kept) + "&" if kept else "")
+    return web.render(request, "queue.html", title="My referrals" if filters.assigned == "me" else "Referrals",
+                      result=result, filters=filters, errors=errors, statuses=domain.REFERRAL_STATUSES, counts=counts,
+                      sorts=SORTS, base=base, area=area, bands=ages["bands"], mine=await queries.mine(pool, user),
+                      oldest=waiting(area["oldest_waiting_seconds"]) if area else None, advisers=advisers,
+                      assigned_options=[("me", "Me"), ("none", "Nobody"), *(a for a in advisers if a[0] != user.sub)],
+                      done=DONE.get(request.query_params.get("done", "")))
+
+
+@pages.post("/referrals/assign")
+async def assign_many(request: Request) -> Response:
+    """Bulk assignment from the queue: the ticked referrals to one adviser, all or none."""
+    user = who(request)
+    form = await request.form()
+    web.check_csrf(request, form)
+    body = BulkAssignIn(referral_ids=web.ticked_ids(form, "referral_id", "referral"),
+                        assignee=form.get("assignee") or None)
+    await queries.assign_many(request.app.state.pool, user, body)
+    return web.back_to_list(form, "/referrals", "assigned")
 
 
 async def _referral_page(request: Request, referral_id: UUID, template: str = "referral.html", status_code: int = 200,
                          **extra) -> Response:
     referral = await queries.get_referral(request.app.state.pool, who(request), referral_id)
     referral["waiting"] = waiting(referral["waiting_seconds"])
+    user = who(request)
+    advisers = await queries.advisers(request.app.state.pool, user)
+    extra["assign_options"] = ([(user.sub, f"Me ({user.label})")] if user.ncs_area else []) + [
+        (a["sub"], a["name"]) for a in advisers if a["sub"] != user.sub and a["ncs_area"] == referral["ncs_area"]] + (
+        [] if referral["status"] in domain.WORKING else [("", "Nobody")])
     title = extra.pop("title", "Referral")
     name = f"{referral['handoff'].get('given_name')} {referral['handoff'].get('family_name')}"
     return web.render(request, template, status_code=status_code, title=title, page_title=f"{title} – {name}",
@@ -95,7 +122,9 @@ async def referral_page(request: Request, referral_id: UUID) -> Response:
 FORMS = {"contact": ("referral_contact.html", "Record a contact", ContactIn,
                      ("method", "outcome", "note", "confirm_return")),
          "outcome": ("referral_outcome.html", "Record the outcome", OutcomeIn,
-                     ("activity_code", "provider", "start_date", "note"))}
+                     ("activity_code", "provider", "start_date", "note")),
+         "assign": ("referral_assign.html", "Assign this referral", AssignIn, ("assignee",))}
+STEPS = {"contact": queries.record_contact, "outcome": queries.record_outcome, "assign": queries.assign}
 
 
 @pages.get("/referrals/{referral_id}/{step}")
@@ -122,12 +151,10 @@ async def step_submit(request: Request, referral_id: UUID, step: str) -> Respons
         else:
             _, _, model, names = FORMS[step]
             data = web.form_data(form, *names)
-            data["confirm_return"] = data.get("confirm_return") == "yes" or None
-            body = model.model_validate({k: v for k, v in data.items() if v is not None})
             if step == "contact":
-                await queries.record_contact(pool, user, referral_id, body)
-            else:
-                await queries.record_outcome(pool, user, referral_id, body)
+                data["confirm_return"] = data.get("confirm_return") == "yes" or None
+            body = model.model_validate({k: v for k, v in data.items() if v is not None})
+            await STEPS[step](pool, user, referral_id, body)
     except ValidationError as exc:
         errors = web.form_errors(exc)
     except domain.ConfirmReturn as exc:  # the attempt that would return them to the LA: confirm it first

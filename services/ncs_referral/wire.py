@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
+from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from schemas import nccis
 from schemas.text import PlainTextBody
@@ -26,3 +27,13 @@ class OutcomeIn(PlainTextBody):
     note: Note | None = None
     provider: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     start_date: date | None = None
+
+
+class AssignIn(PlainTextBody):
+    """Who works the referral: an adviser's staff id (`sub`) of its NCS area; null unassigns a new one."""
+    model_config = ConfigDict(extra="forbid")
+    assignee: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class BulkAssignIn(AssignIn):
+    referral_ids: Annotated[list[UUID], Field(min_length=1, max_length=500)]

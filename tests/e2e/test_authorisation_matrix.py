@@ -54,6 +54,7 @@ ENDPOINTS = [
     ("ncs_referral", "GET", "/v1/referrals/{referral_id}", {"ncs_a", "admin"}, {"ncs_b"}),
     ("ncs_referral", "GET", "/v1/referrals", {"ncs_a", "ncs_b", "admin"}, set()),
     ("ncs_referral", "GET", "/v1/queue-age", {"ncs_a", "ncs_b", "admin"}, set()),
+    ("ncs_referral", "GET", "/v1/advisers", {"ncs_a", "ncs_b", "admin"}, set()),
 ]
 
 
@@ -102,6 +103,9 @@ WRITES = [
     ("ncs_referral", "POST", "/v1/referrals/{referral_id}/claim", None, "ncs_b", None),
     ("ncs_referral", "POST", "/v1/referrals/{referral_id}/contacts", {"method": "phone", "outcome": "no_answer"}, "ncs_b", None),
     ("ncs_referral", "POST", "/v1/referrals/{referral_id}/outcome", {"activity_code": "330"}, "ncs_b", None),
+    ("ncs_referral", "PUT", "/v1/referrals/{referral_id}/assignee", {"assignee": None}, "ncs_b", None),
+    ("ncs_referral", "POST", "/v1/referrals/assign", {"referral_ids": ["{referral_id}"], "assignee": None}, "ncs_b",
+     None),
 ]
 
 
@@ -109,6 +113,7 @@ WRITES = [
 async def test_writes_to_another_tenants_object_are_404_and_other_roles_403(http, urls, tokens, objects, service,
                                                                             method, path, body, peer, _):
     url = urls[service] + path.format(**objects)
+    body = json.loads(json.dumps(body).replace("{referral_id}", objects["referral_id"]))  # ids in a bulk body
     owner_role = CALLERS[peer][0]
     for name, (role, scope) in CALLERS.items():
         if name == peer:

@@ -202,3 +202,22 @@ async def test_erasure_also_erases_the_cases_follow_up_tasks(http, urls, tokens,
                                    UUID(case["case_id"])) == 0
     finally:
         await conn.close()
+
+
+async def test_a_managers_policy_change_and_reads_are_recorded_as_la_manager(http, urls, tokens, databases):
+    manager = tokens("la_manager", la="936", sub="manager-audit-1", name="Mo Manager")  # Surrey: no other test
+    r = await http.put(f"{urls['la_tracker']}/v1/policy", json={"confirmation_due_days": 30}, headers=manager)
+    assert r.status_code == 200, r.text
+    lv = await _submit(http, urls, tokens, consent=NO_CONSENT)
+    case = await _case(http, urls, tokens, lv["person_key"])
+    r = await http.get(f"{urls['la_tracker']}/v1/cases/{case['case_id']}", headers=tokens(
+        "la_manager", la="831", sub="manager-audit-2", name="Mo Manager"))
+    assert r.status_code == 200, r.text
+    conn = await asyncpg.connect(databases["la_tracker"])
+    try:
+        change = await conn.fetchval("select changed_by_role from policy_changes where changed_by = 'manager-audit-1'")
+        reads = await conn.fetch("select actor_role from audit_log where actor_sub = 'manager-audit-2'")
+    finally:
+        await conn.close()
+    assert change == "la_manager"
+    assert reads and {r["actor_role"] for r in reads} == {"la_manager"}

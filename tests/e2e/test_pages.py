@@ -68,6 +68,16 @@ class Visitor:
         assert response.status == status, f"{button} on {self.page.url}: {response.status}"
         await self.axe()
 
+    async def assign_to_me(self, what: str, done: str) -> None:
+        """From a case or referral page: "Change who ... is assigned to", choose "Me", and see it done by name."""
+        await self.page.get_by_role("link", name=re.compile(f"Change who the {what} is assigned to")).click()
+        await self.page.wait_for_load_state()
+        await self.axe()
+        await self.page.get_by_label("Me (Test Officer)").check()
+        await self.submit("Assign")
+        await expect(self.page.locator(".govuk-notification-banner--success")).to_contain_text(done)
+        await expect(self.page.locator(".moj-timeline")).to_contain_text("by Test Officer")
+
     async def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         await self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

@@ -241,6 +241,19 @@ async def test_the_last_allowed_failed_contact_returns_the_young_person_to_the_l
     assert (await _row(pool, ev.referral_id))["return_sent_at"] is not None
 
 
+async def test_the_failed_contacts_figure_counts_only_attempts_on_a_new_day_or_channel(pool):
+    """The number shown to the adviser follows the LA's rule: three calls in one afternoon are one attempt."""
+    ev = f.referral_requested(return_after_attempts=5, return_after_days=7)
+    await _received(pool, ev)
+    await queries.claim(pool, ADVISER, ev.referral_id)
+    figures = [(await _contact(pool, ev.referral_id, method, outcome))["failed_contacts"] for method, outcome in
+               (("phone", "no_answer"), ("phone", "no_answer"), ("phone", "left_message"), ("text", "no_answer"),
+                ("phone", "reached"), ("text", "wrong_details"))]
+    assert figures == [1, 1, 1, 2, 2, 2]
+    await _days_ago(pool, ev.referral_id, 1)
+    assert (await _contact(pool, ev.referral_id, "phone"))["failed_contacts"] == 3   # the same channel, a new day
+
+
 async def test_attempts_spread_over_too_few_days_do_not_return_the_young_person(pool):
     ev = f.referral_requested(return_after_attempts=2, return_after_days=7)
     await _received(pool, ev)
