@@ -21,6 +21,7 @@ Never log a message: its address, words and link are personal data or a credenti
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Protocol
 
@@ -145,10 +146,20 @@ def check_production(settings) -> None:
                         ("ONWARD_NOTIFY_EMAIL_TEMPLATE_ID", settings.notify_email_template_id)):
         if not value:
             raise RuntimeError(f"{name} must be set in production (messages to young people go through GOV.UK Notify)")
+        if name.endswith("_TEMPLATE_ID") and not _is_uuid(value):
+            raise RuntimeError(f"{name} must be a GOV.UK Notify template id (a UUID from its Templates page)")
     url = settings.public_url
     if not url.startswith("https://") or "127.0.0.1" in url or "localhost" in url:
         raise RuntimeError("ONWARD_PUBLIC_URL must be la_tracker's public https address in production"
                            " (the links in messages to young people point to it)")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def sender_for(settings, mailbox_store: Callable[..., Awaitable[None]]) -> MessageSender:
