@@ -171,3 +171,22 @@ async def test_notifys_daily_limit_waits_for_tomorrow_and_5xx_fails_for_good_aft
         kinds = await conn.fetch("select kind from case_timeline where kind = 'message_not_sent'")
         assert len(kinds) == 1
     assert len(api.requests) == 3
+
+
+async def test_messages_are_kept_90_days_after_sent_or_given_up_and_go_with_the_young_person(la_db):
+    from onward.retention import purge
+    from services.la_tracker.retention import RULES
+
+    async with _conn(la_db) as conn:
+        pkey, other = await _people(conn, 2, "ret")
+        await conn.execute("insert into you_messages (message_id, person_key, case_id, round, channel, not_before,"
+                           " status, last_attempt_at) select gen_random_uuid(), $1, gen_random_uuid(), 0, 'sms', $2::timestamptz, s,"
+                           " $2::timestamptz - make_interval(days => d) from (values ('sent', 91), ('failed', 91), ('sent', 89),"
+                           " ('waiting', 200)) v(s, d)", pkey, NOW)
+        await purge(conn, RULES, NOW)
+        left = await conn.fetch("select status from you_messages where person_key = $1 order by status", pkey)
+        assert [r["status"] for r in left] == ["sent", "waiting"]
+        await conn.execute("update you_messages set person_key = $1 where status = 'sent'", other)
+        await store_you.erase(conn, [pkey])
+        assert await conn.fetchval("select count(*) from you_messages where person_key = $1", pkey) == 0
+        assert await conn.fetchval("select count(*) from you_messages where person_key = $1", other) == 1
