@@ -58,7 +58,7 @@ async def tick(pool: asyncpg.Pool, sender: MessageSender, settings, today: date,
     async with pool.acquire() as conn:
         if given_up := await store_you.give_up_sending(conn, now - 10 * MINUTE):
             log.warning("messages left mid-call marked failed (perhaps sent)", extra={"count": given_up})
-        while await send_batch(conn, sender, settings, now) == BATCH:
+        while await send_batch(conn, sender, settings, now):  # until the budget is spent or nothing is waiting
             pass
         WAITING.set(await store_you.waiting_messages(conn))
 
@@ -113,8 +113,9 @@ async def send_batch(conn: asyncpg.Connection, sender: MessageSender, settings, 
             await _settle(conn, now, claimed, settled + await _send(conn, sender, ready, now, settings))
             return len(claimed)
         await _settle(conn, now, claimed, settled)
+    results = await _send(conn, sender, ready, now, settings)  # Notify: no transaction open during the calls
     async with conn.transaction():
-        await _settle(conn, now, claimed, await _send(conn, sender, ready, now, settings))
+        await _settle(conn, now, claimed, results)
     return len(claimed)
 
 

@@ -56,7 +56,7 @@ async def _send(conn, day: date, sender, now: datetime = NOW, settings=None) -> 
     """A scheduler tick on one connection: queue what is due on `day`, send it; return the people due."""
     async with conn.transaction():
         people = await outreach.queue_due(conn, day, now)
-    while await outreach.send_batch(conn, sender, settings or Settings(), now) == outreach.BATCH:
+    while await outreach.send_batch(conn, sender, settings or Settings(), now):
         pass
     return people
 

@@ -190,3 +190,22 @@ async def test_messages_are_kept_90_days_after_sent_or_given_up_and_go_with_the_
         await store_you.erase(conn, [pkey])
         assert await conn.fetchval("select count(*) from you_messages where person_key = $1", pkey) == 0
         assert await conn.fetchval("select count(*) from you_messages where person_key = $1", other) == 1
+
+
+async def test_a_message_no_longer_wanted_is_cancelled_and_does_not_use_the_budget(la_db, monkeypatch):
+    monkeypatch.setenv("ONWARD_DEV_MESSAGES_PER_MINUTE", "2")
+    settings = Settings()
+    sender = sender_for(settings, store_you.add_dev_messages)
+    async with _conn(la_db) as conn:
+        closed, = await _people(conn, 1, "closed")
+        async with conn.transaction():
+            await outreach.queue_due(conn, D, NOW)
+        await conn.execute("update cases set status = 'closed' where person_key = $1", closed)
+        asking, = await _people(conn, 1, "asking", start=20)
+    await _tick(la_db, sender, settings, NOW)  # the closed case's 2 are cancelled; the budget goes to the other's 2
+    async with _conn(la_db) as conn:
+        rows = await conn.fetch("select person_key, status, attempts, outcome from you_messages")
+        assert {(r["person_key"], r["status"], r["attempts"], r["outcome"]) for r in rows} == {
+            (closed, "cancelled", 0, "case_closed"), (asking, "sent", 1, None)}
+        assert sorted(r["to_address"] for r in await conn.fetch("select to_address from dev_messages")) == [
+            "07700900020", "asking0@example.org"]
