@@ -5,6 +5,7 @@ as api.notifications.service.gov.uk does (its documented 429 and 500 bodies), th
 The clock is passed in, so nothing waits for time to pass."""
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import uuid
@@ -18,6 +19,7 @@ from onward.db import create_pool
 from onward.notify import NotifySender, sender_for
 from onward.settings import Settings
 from services.la_tracker import outreach, store_you
+from tests.e2e.conftest import eventually
 from tests.integration.test_la_batch import _conn
 from tests.integration.test_outreach import D, NOW, _not_known_person, la_db  # noqa: F401 - the fixture
 
@@ -209,3 +211,67 @@ async def test_a_message_no_longer_wanted_is_cancelled_and_does_not_use_the_budg
             (closed, "cancelled", 0, "case_closed"), (asking, "sent", 1, None)}
         assert sorted(r["to_address"] for r in await conn.fetch("select to_address from dev_messages")) == [
             "07700900020", "asking0@example.org"]
+
+
+class Overlapping:
+    """The development sender, holding the first replica's send until the second replica has either
+    reached its own send or is waiting for the first (so the two ticks truly overlap)."""
+
+    in_transaction = True
+
+    def __init__(self, inner, la_db: str):
+        self.inner, self.la_db, self.per_minute, self.arrived = inner, la_db, inner.per_minute, 0
+
+    async def send_many(self, conn, messages):
+        self.arrived += 1
+        if self.arrived == 1:
+            async with _conn(self.la_db) as watch:
+                async def other_is_here_or_waiting():
+                    return self.arrived > 1 or await watch.fetchval(
+                        "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                        " and wait_event = 'advisory' and datname = current_database()")
+                await eventually(other_is_here_or_waiting, timeout=60)
+        return await self.inner.send_many(conn, messages)
+
+
+async def test_two_replicas_ticking_at_once_share_one_budget_and_never_send_a_message_twice(la_db, monkeypatch):
+    monkeypatch.setenv("ONWARD_DEV_MESSAGES_PER_MINUTE", "3")
+    settings = Settings()
+    sender = Overlapping(sender_for(settings, store_you.add_dev_messages), la_db)
+    async with _conn(la_db) as conn:
+        await _people(conn, 4, "two")
+        async with conn.transaction():
+            await outreach.queue_due(conn, D, NOW)  # queued: the two ticks only send
+    await asyncio.gather(_tick(la_db, sender, settings, NOW), _tick(la_db, sender, settings, NOW))
+    async with _conn(la_db) as conn:
+        assert await conn.fetchval("select count(*) from dev_messages") == 3  # one budget for both
+    for minute in (1, 2):
+        sender.arrived = 0
+        await asyncio.gather(*(_tick(la_db, sender, settings, NOW + timedelta(minutes=minute)) for _ in (1, 2)))
+    async with _conn(la_db) as conn:
+        assert await conn.fetchval("select count(*) from dev_messages") == 8
+        assert await conn.fetchval("select count(distinct to_address) from dev_messages") == 8  # each once
+
+
+async def test_a_message_left_mid_call_by_a_stopped_worker_is_failed_not_sent_again(la_db, monkeypatch, notify_api):
+    api = notify_api([])
+    settings = _notify_settings(monkeypatch, api.url)
+    async with _conn(la_db) as conn:
+        pkey, = await _people(conn, 1, "mid")
+        async with conn.transaction():
+            await outreach.queue_due(conn, D, NOW)
+        async with conn.transaction():
+            claimed = await store_you.claim_messages(conn, NOW, 1)  # claimed, then the worker stopped
+    before = {c: _count(c, "sent") for c in ("sms", "email")}
+    await _tick(la_db, sender_for(settings, None), settings, NOW + timedelta(minutes=11))
+    async with _conn(la_db) as conn:
+        rows = {r["message_id"]: r for r in await conn.fetch("select * from you_messages where person_key = $1", pkey)}
+    [mid] = [rows[r["message_id"]] for r in claimed]
+    assert (mid["status"], mid["outcome"]) == ("failed", "outcome_unknown")
+    [other] = [r for i, r in rows.items() if i != mid["message_id"]]
+    assert other["status"] == "sent" and [ref for _, ref, _ in api.requests] == [str(other["message_id"])]
+    assert _count(other["channel"], "sent") == before[other["channel"]] + 1  # the metric counts it
+
+
+def _count(channel: str, result: str) -> float:
+    return REGISTRY.get_sample_value("onward_young_person_messages_total", {"channel": channel, "result": result}) or 0
