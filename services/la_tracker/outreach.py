@@ -15,7 +15,6 @@ A fresh link per message round (the token is in the message only; the database k
 """
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, time, timedelta, timezone
 from uuid import uuid4
 
@@ -26,7 +25,6 @@ from onward.la_data import local_authorities
 from onward.notify import NEVER, SOON, TOMORROW, Message, MessageSender, Refused
 from services.la_tracker import domain, store, store_you, young_person as yp
 
-log = logging.getLogger(__name__)
 MESSAGES = Counter("onward_young_person_messages_total", "Messages to young people by channel and result: sent,"
                    " deferred (tried again later), failed (given up), cancelled (no longer needed)", ["channel", "result"])
 WAITING = Gauge("onward_young_person_messages_waiting", "Messages to young people queued or backing off, not yet sent")
@@ -49,16 +47,18 @@ async def invite_many(conn: asyncpg.Connection, opened: list[tuple], today: date
 
 
 async def tick(pool: asyncpg.Pool, sender: MessageSender, settings, today: date, now: datetime | None = None) -> None:
-    """One scheduler tick: queue what is due, give up on messages left mid-call, send within the budget."""
-    now = now or datetime.now(timezone.utc)
+    """One scheduler tick: queue what is due, give up on messages left mid-call, send within the budget.
+    `now` fixes the clock (tests); else each batch reads the time, so a long tick's budget stays a rolling minute."""
+    clock = (lambda: now) if now else (lambda: datetime.now(timezone.utc))
     while True:
         async with pool.acquire() as conn, conn.transaction():
-            if await queue_due(conn, today, now) < BATCH:
+            if await queue_due(conn, today, clock()) < BATCH:
                 break
     async with pool.acquire() as conn:
-        if given_up := await store_you.give_up_sending(conn, now - 10 * MINUTE):
-            log.warning("messages left mid-call marked failed (perhaps sent)", extra={"count": given_up})
-        while await send_batch(conn, sender, settings, now):  # until the budget is spent or nothing is waiting
+        async with conn.transaction():
+            for row in await store_you.give_up_sending(conn, clock() - 10 * MINUTE):
+                await _failed(conn, row["case_id"], row["channel"], "outcome_unknown")
+        while await send_batch(conn, sender, settings, clock()):  # until the budget is spent or nothing waits
             pass
         WAITING.set(await store_you.waiting_messages(conn))
 
@@ -184,11 +184,17 @@ async def _settle(conn, now: datetime, claimed, results: list[tuple]) -> None:
     rows = {r["message_id"]: r for r in claimed}
     for message_id, status, _, outcome in results:
         row = rows[message_id]
-        MESSAGES.labels(row["channel"], RESULTS[status]).inc()
         if status == "failed":
-            await store.add_timeline(conn, row["case_id"], "message_not_sent", "scheduler",
-                                     {"method": "Text message" if row["channel"] == "sms" else "Email",
-                                      "why": not_sent_words(outcome)})
+            await _failed(conn, row["case_id"], row["channel"], outcome)
+        else:
+            MESSAGES.labels(row["channel"], RESULTS[status]).inc()
+
+
+async def _failed(conn, case_id, channel: str, outcome: str) -> None:
+    """A message given up on: counted, and on the case's timeline in plain words."""
+    MESSAGES.labels(channel, "failed").inc()
+    await store.add_timeline(conn, case_id, "message_not_sent", "scheduler",
+                             {"method": "Text message" if channel == "sms" else "Email", "why": not_sent_words(outcome)})
 
 
 def not_sent_words(outcome: str) -> str:

@@ -74,10 +74,10 @@ async def settle_messages(conn, now: datetime, rows: list[tuple[UUID, str, datet
             " where m.message_id = q.id", *(list(col) for col in zip(*rows)), now)
 
 
-async def give_up_sending(conn, before: datetime) -> int:
+async def give_up_sending(conn, before: datetime) -> list[asyncpg.Record]:
     """Messages left 'sending' since `before` (the process stopped mid-call): perhaps sent, so never repeated."""
-    return len(await conn.fetch("update you_messages set status = 'failed', outcome = 'outcome_unknown'"
-                                " where status = 'sending' and last_attempt_at < $1 returning 1", before))
+    return await conn.fetch("update you_messages set status = 'failed', outcome = 'outcome_unknown'"
+                            " where status = 'sending' and last_attempt_at < $1 returning case_id, channel", before)
 
 
 async def waiting_messages(conn) -> int:

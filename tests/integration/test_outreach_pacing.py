@@ -268,6 +268,9 @@ async def test_a_message_left_mid_call_by_a_stopped_worker_is_failed_not_sent_ag
         rows = {r["message_id"]: r for r in await conn.fetch("select * from you_messages where person_key = $1", pkey)}
     [mid] = [rows[r["message_id"]] for r in claimed]
     assert (mid["status"], mid["outcome"]) == ("failed", "outcome_unknown")
+    async with _conn(la_db) as conn:
+        why = await conn.fetchval("select detail->>'why' from case_timeline where kind = 'message_not_sent'")
+    assert why == "Onward stopped while sending: the message may have arrived"
     [other] = [r for i, r in rows.items() if i != mid["message_id"]]
     assert other["status"] == "sent" and [ref for _, ref, _ in api.requests] == [str(other["message_id"])]
     assert _count(other["channel"], "sent") == before[other["channel"]] + 1  # the metric counts it
