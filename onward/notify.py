@@ -55,7 +55,7 @@ class MessageSender(Protocol):
 
 class NotifySender:
     """GOV.UK Notify: a few calls at a time (one client each); after a rate-limit refusal the rest of the
-    batch is not tried (it waits for its next try like the refused one)."""
+    batch is not sent (`paused`: it waits a minute, and that is not counted as a try)."""
 
     in_transaction = False
 
@@ -77,8 +77,8 @@ class NotifySender:
         async def one(message: Message) -> Refused | None:
             client = await idle.get()
             try:
-                if busy:
-                    return Refused("rate_limited", SOON)
+                if busy:  # not sent to Notify at all: not a try
+                    return Refused("paused", SOON)
                 await asyncio.to_thread(self._call, client, message)
                 return None
             except Exception as exc:  # noqa: BLE001 - every refusal is classified, none escapes

@@ -169,6 +169,8 @@ def after_try(attempts: int, refused: Refused | None, now: datetime, max_attempt
     -> tomorrow (UTC midnight, after Notify's reset); refused for good (or perhaps sent) -> failed."""
     if refused is None:
         return "sent", None, None
+    if refused.reason == "paused":  # never reached Notify (it had just said "too many"): a minute, not a try
+        return "waiting", now + MINUTE, "paused"
     if refused.retry == TOMORROW:
         return "waiting", datetime.combine(now.date() + timedelta(days=1), time(0, 5), timezone.utc), refused.reason
     if refused.retry == SOON and attempts < max_attempts:

@@ -62,14 +62,15 @@ async def claim_messages(conn, now: datetime, limit: int) -> list[asyncpg.Record
 
 async def settle_messages(conn, now: datetime, rows: list[tuple[UUID, str, datetime | None, str | None]]) -> None:
     """(message_id, status, not_before, outcome) after a try: sent, waiting again (a back-off), failed or
-    cancelled. A message waiting until tomorrow (the daily limit) does not use up an attempt; a cancelled one
-    was not tried (it does not count against the budget)."""
+    cancelled. A message waiting until tomorrow (the daily limit) does not use up an attempt; a cancelled or
+    paused one (not sent to Notify) is not a try and does not count against the budget."""
     if rows:
         await conn.execute(
             "update you_messages m set status = q.status, not_before = coalesce(q.nb, m.not_before),"
             " outcome = q.outcome, sent_at = case when q.status = 'sent' then $5::timestamptz end,"
-            " attempts = m.attempts - coalesce(q.outcome = 'daily_limit' or q.status = 'cancelled', false)::int,"
-            " last_attempt_at = case when q.status = 'cancelled' then null else m.last_attempt_at end"
+            " attempts = m.attempts - coalesce(q.outcome in ('daily_limit', 'paused') or q.status = 'cancelled',"
+            " false)::int, last_attempt_at = case when q.status = 'cancelled' or q.outcome = 'paused' then null"
+            " else m.last_attempt_at end"
             " from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) q(id, status, nb, outcome)"
             " where m.message_id = q.id", *(list(col) for col in zip(*rows)), now)
 

@@ -55,3 +55,4 @@ def test_a_refused_message_is_tried_again_within_minutes_then_fails_and_the_dail
     status, when, _ = after_try(1, Refused("daily_limit", TOMORROW), NOW, 5)
     assert status == "waiting" and when == datetime(2026, 8, 14, 0, 5, tzinfo=timezone.utc)
     assert after_try(1, Refused("notify_400", NEVER), NOW, 5) == ("failed", None, "notify_400")
+    assert after_try(5, Refused("paused", SOON), NOW, 5) == ("waiting", NOW + timedelta(minutes=1), "paused")
