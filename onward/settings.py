@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     notify_api_key: SecretStr | None = Field(None, validation_alias="ONWARD_NOTIFY_API_KEY")
     notify_sms_template_id: str | None = Field(None, validation_alias="ONWARD_NOTIFY_SMS_TEMPLATE_ID")
     notify_email_template_id: str | None = Field(None, validation_alias="ONWARD_NOTIFY_EMAIL_TEMPLATE_ID")
+    # Pacing (onward/notify.py): Notify allows 3,000 messages a minute; the budget leaves headroom for other
+    # senders of the service. The development mailbox has no limit unless one is set (tests set a small one).
+    notify_messages_per_minute: int = Field(2500, ge=1, le=3000, validation_alias="ONWARD_NOTIFY_MESSAGES_PER_MINUTE")
+    dev_messages_per_minute: int | None = Field(None, ge=1, validation_alias="ONWARD_DEV_MESSAGES_PER_MINUTE")
+    you_send_attempts: int = Field(5, ge=1, le=20, validation_alias="ONWARD_YOU_SEND_ATTEMPTS")
+    notify_base_url: str = Field("https://api.notifications.service.gov.uk", validation_alias="ONWARD_NOTIFY_BASE_URL")
 
     @model_validator(mode="after")
     def _production_fails_closed(self) -> "Settings":

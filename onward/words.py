@@ -49,6 +49,7 @@ TIMELINE_TITLES = {
     "task_done": "Follow-up task done", "handoff_updated": "Details for the National Careers Service",
     "received": "Referral received", "claimed": "Claimed", "outcome": "Outcome", "withdrawn": "Withdrawn by the LA",
     "return_undone": "Return to the LA undone", "confirmation_overdue": "Intended destination not confirmed in time",
+    "message_not_sent": "Message to the young person not sent",
 }
 DETAIL_LABELS = {
     "from": "From", "to": "To", "reason": "Reason", "activity_code": "Activity", "kept_activity": "LA's activity kept",

@@ -49,12 +49,13 @@ def kafka_users(labels: dict) -> list[dict]:
 
 
 def pod_monitor(labels: dict) -> dict:
-    """Prometheus Operator scrapes every Onward pod: the APIs on `http`, workers and relays on `metrics`."""
+    """Prometheus Operator scrapes every Onward pod on its `metrics` port: the workers' and relays' metrics
+    port, the APIs' internal port (ONWARD_INTERNAL_PORT: in production /metrics answers only there, never on
+    the public `http` port)."""
     return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
             "metadata": {"name": "onward", "labels": labels},
             "spec": {"selector": {"matchLabels": labels},
-                     "podMetricsEndpoints": [{"port": port, "path": "/metrics", "interval": "30s"}
-                                             for port in ("http", "metrics")]}}
+                     "podMetricsEndpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}]}}
 
 
 # The alerts of docs/operations.md (section 8), deployable: (name, PromQL, for, severity, summary).
@@ -67,6 +68,10 @@ ALERTS = [
      "records were dead-lettered"),
     ("OnwardHttp5xx", 'sum by (job) (rate(onward_http_request_duration_seconds_count{status=~"5.."}[5m])) > 0', "5m",
      "warning", "server errors (503: the database was unreachable)"),
+    ("OnwardMessagesNotSent", 'sum(increase(onward_young_person_messages_total{result="failed"}[1h])) > 0', "0m",
+     "warning", "messages to young people were given up on (docs/operations.md section 8a)"),
+    ("OnwardMessagesWaiting", "min(onward_young_person_messages_waiting) > 0", "2h", "warning",
+     "messages to young people have waited over 2 hours (GOV.UK Notify refusing, or the budget too low)"),
     ("OnwardWorkerRestarts", 'increase(kube_pod_container_status_restarts_total{container="worker"}[30m]) > 2', "0m",
      "warning", "a worker keeps being restarted by its liveness probe (stalled consumer)"),
 ]

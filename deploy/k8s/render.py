@@ -34,6 +34,12 @@ CONFIG = "onward-config"
 SECRETS = "onward-secrets"  # created by the operator (or an external secrets operator); never in this repo
 KAFKA_CA_DIR = "/etc/onward/kafka-ca"
 PAGES = ("la_tracker", "ncs_referral")  # services with staff pages: OIDC sign-in
+# la_tracker's worker messages young people through GOV.UK Notify: the templates (by id, from the Notify
+# service's Templates page) and the public address its links point to. Examples: an overlay sets the real ones.
+LA_TRACKER_MESSAGES = {"ONWARD_PUBLIC_URL": "https://onward-la.example.gov.uk",
+                       "ONWARD_NOTIFY_SMS_TEMPLATE_ID": "f33517ff-2a88-4f6e-b855-c550268ce08a",
+                       "ONWARD_NOTIFY_EMAIL_TEMPLATE_ID": "a1b2c3d4-2a88-4f6e-b855-c550268ce08b",
+                       "ONWARD_NOTIFY_MESSAGES_PER_MINUTE": "2500"}
 
 # (requests, limits) per process kind, from the benchmark's peak RSS with headroom.
 RESOURCES = {
@@ -66,10 +72,15 @@ def _env(service: str, process: str) -> list[dict]:
            _secret("ONWARD_PERSON_KEY_SECRET", "person-key-secret")]
     if process == "api" and service in PAGES:
         env.append(_secret("ONWARD_OIDC_CLIENT_SECRET", "oidc-client-secret"))
+    if process == "api":  # /metrics (and /docs) answer only on the internal port in production
+        env.append({"name": "ONWARD_INTERNAL_PORT", "value": str(METRICS_PORT)})
     if process != "api":
         env += [{"name": "KAFKA_SASL_USERNAME", "value": principal(service)},
                 _secret("KAFKA_SASL_PASSWORD", "password", secret=principal(service)),
                 {"name": "ONWARD_METRICS_PORT", "value": str(METRICS_PORT)}]
+    if (service, process) == ("la_tracker", "worker"):
+        env += [_secret("ONWARD_NOTIFY_API_KEY", "notify-api-key"),
+                *({"name": k, "value": v} for k, v in LA_TRACKER_MESSAGES.items())]
     return env
 
 
@@ -137,7 +148,10 @@ def deployment(service: str, process: str) -> dict:
                     "initContainers": [_migrate(service)],
                     "containers": [{
                         "name": process, "image": IMAGE, "args": args,
-                        "ports": [{"name": "http" if process == "api" else "metrics", "containerPort": port}],
+                        # `metrics`: the workers' and relays' metrics port, the APIs' internal port (scraped by
+                        # the PodMonitor); `http`: the APIs' public port (the Service's target).
+                        "ports": ([{"name": "http", "containerPort": port}] if process == "api" else [])
+                        + [{"name": "metrics", "containerPort": METRICS_PORT}],
                         "envFrom": [{"configMapRef": {"name": CONFIG}}],
                         "env": _env(service, process),
                         "resources": {"requests": requests, "limits": limits},
@@ -174,6 +188,8 @@ def config_map() -> dict:
                      "ONWARD_LOG_LEVEL": "INFO", "ONWARD_DB_POOL_MAX": "10",
                      "ONWARD_DEV_SIGN_IN": "false", "ONWARD_COOKIE_SECURE": "true",
                      "ONWARD_OIDC_ISSUER": "https://login.example.gov.uk", "ONWARD_OIDC_CLIENT_ID": "onward",
+                     # la_tracker: each LA's NCCIS DatabaseID from the DfE, LA:DatabaseID (example; set yours).
+                     "ONWARD_NCCIS_DATABASE_IDS": "831:123",
                      "ONWARD_RUN_DIR": "/tmp/onward"}}
 
 

@@ -20,4 +20,7 @@ async def _past_tracking_age(conn, today) -> int:
 # days=0: the cut-off is now; the age test is in the query.
 RULES = (Rule("young people past tracking age with no open case", 0, _past_tracking_age),
          Rule("links to the young person's pages, 90 days after they expired", 90,
-              "delete from you_links where expires_at < $1"))
+              "delete from you_links where expires_at < $1"),
+         Rule("messages to young people, 90 days after they were sent or given up", 90,
+              "delete from you_messages where status in ('sent', 'failed', 'cancelled')"
+              " and coalesce(last_attempt_at, queued_at) < $1"))

@@ -1,4 +1,4 @@
-"""SQL of the young person's pages, messages and answers (issue 17)."""
+"""SQL of the young person's pages, messages and answers (issue 17); the messages' queue (you_messages)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -30,6 +30,61 @@ async def due_outreach(conn, today: date, limit: int) -> list[asyncpg.Record]:
         today, limit)
 
 
+async def queue_messages(conn, rows: list[tuple[UUID, str, UUID, int, str]], now: datetime) -> None:
+    """(message_id, person_key, case_id, round, channel), in the transaction that advances the schedule."""
+    if rows:
+        await conn.execute(
+            "insert into you_messages (message_id, person_key, case_id, round, channel, not_before)"
+            " select *, $6 from unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::text[])",
+            *(list(col) for col in zip(*rows)), now)
+
+
+async def tried_since(conn, since: datetime) -> int:
+    """Messages tried (sent or refused) since `since`, by every replica: what the sender's limit counts."""
+    return await conn.fetchval("select count(*) from you_messages where last_attempt_at > $1", since)
+
+
+async def claim_messages(conn, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """The next waiting messages in the queue's order (first messages, then reminders; oldest first), with what
+    a message needs; marked 'sending' (one more attempt) so no other replica takes them."""
+    rows = await conn.fetch(
+        "select m.message_id, m.person_key, m.case_id, m.round, m.channel, m.attempts + 1 attempts, c.status,"
+        " o.case_id outreach_case, o.stopped, y.responsible_la, y.details->>'given_name' given_name,"
+        " case m.channel when 'sms' then y.details->>'phone' else y.details->>'email' end address"
+        " from you_messages m left join cases c on c.case_id = m.case_id"
+        " left join you_outreach o on o.person_key = m.person_key left join young_people y on y.person_key = m.person_key"
+        " where m.status = 'waiting' and m.not_before <= $1 order by m.round > 0, m.queued_at, m.message_id"
+        " limit $2 for update of m skip locked", now, limit)
+    await conn.execute("update you_messages set status = 'sending', attempts = attempts + 1, last_attempt_at = $2"
+                       " where message_id = any($1)", [r["message_id"] for r in rows], now)
+    return rows
+
+
+async def settle_messages(conn, now: datetime, rows: list[tuple[UUID, str, datetime | None, str | None]]) -> None:
+    """(message_id, status, not_before, outcome) after a try: sent, waiting again (a back-off), failed or
+    cancelled. A message waiting until tomorrow (the daily limit) does not use up an attempt; a cancelled or
+    paused one (not sent to Notify) is not a try and does not count against the budget."""
+    if rows:
+        await conn.execute(
+            "update you_messages m set status = q.status, not_before = coalesce(q.nb, m.not_before),"
+            " outcome = q.outcome, sent_at = case when q.status = 'sent' then $5::timestamptz end,"
+            " attempts = m.attempts - coalesce(q.outcome in ('daily_limit', 'paused') or q.status = 'cancelled',"
+            " false)::int, last_attempt_at = case when q.status = 'cancelled' or q.outcome = 'paused' then null"
+            " else m.last_attempt_at end"
+            " from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) q(id, status, nb, outcome)"
+            " where m.message_id = q.id", *(list(col) for col in zip(*rows)), now)
+
+
+async def give_up_sending(conn, before: datetime) -> list[asyncpg.Record]:
+    """Messages left 'sending' since `before` (the process stopped mid-call): perhaps sent, so never repeated."""
+    return await conn.fetch("update you_messages set status = 'failed', outcome = 'outcome_unknown'"
+                            " where status = 'sending' and last_attempt_at < $1 returning case_id, channel", before)
+
+
+async def waiting_messages(conn) -> int:
+    return await conn.fetchval("select count(*) from you_messages where status = 'waiting'")
+
+
 async def set_outreach(conn, person_key: str, **changes) -> None:
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(changes, start=2))
     await conn.execute(f"update you_outreach set {sets} where person_key = $1", person_key, *changes.values())
@@ -53,9 +108,12 @@ async def set_schedule(conn, la: str, s: ReminderSchedule) -> None:
         " updated_at = now()", la, s.first_reminder_days, s.every_days, s.stop_after_days)
 
 
-async def add_link(conn, link_id: UUID, token_hash: str, person_key: str, case_id: UUID, expires_at: datetime) -> None:
-    await conn.execute("insert into you_links (link_id, token_hash, person_key, case_id, expires_at)"
-                       " values ($1, $2, $3, $4, $5)", link_id, token_hash, person_key, case_id, expires_at)
+async def add_links(conn, rows: list[tuple[UUID, str, str, UUID, datetime]]) -> None:
+    """(link_id, token_hash, person_key, case_id, expires_at) of links about to be sent."""
+    if rows:
+        await conn.execute("insert into you_links (link_id, token_hash, person_key, case_id, expires_at)"
+                           " select * from unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::timestamptz[])",
+                           *(list(col) for col in zip(*rows)))
 
 
 # A link with what its pages show: the first name, the LA, whether the young person shares with the NCS.
@@ -106,9 +164,12 @@ async def latest_help(conn, person_key: str) -> asyncpg.Record | None:
                                " order by id desc limit 1", person_key)
 
 
-async def add_dev_message(conn, to: str, channel: str, body: str, link: str) -> None:
-    await conn.execute("insert into dev_messages (to_address, channel, body, link) values ($1, $2, $3, $4)",
-                       to, channel, body, link)
+async def add_dev_messages(conn, rows: list[tuple[str, str, str, str]]) -> None:
+    """(to, channel, body, link): the development mailbox's messages."""
+    if rows:
+        await conn.execute("insert into dev_messages (to_address, channel, body, link)"
+                           " select * from unnest($1::text[], $2::text[], $3::text[], $4::text[])",
+                           *(list(col) for col in zip(*rows)))
 
 
 async def dev_messages(conn, limit: int = 200) -> list[asyncpg.Record]:
@@ -121,5 +182,5 @@ async def erase(conn, keys: list[str]) -> None:
     mailbox messages go too (call before their young_people row goes: the addresses come from it)."""
     await conn.execute("delete from dev_messages where to_address in (select unnest(array[details->>'email',"
                        " details->>'phone']) from young_people where person_key = any($1))", keys)
-    for table in ("you_answers", "you_links", "you_outreach"):
+    for table in ("you_answers", "you_links", "you_outreach", "you_messages"):
         await conn.execute(f"delete from {table} where person_key = any($1)", keys)

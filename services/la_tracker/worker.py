@@ -18,7 +18,7 @@ def build_worker(settings: Settings, clock=date.today) -> faust.App:
     app = make_app("la_tracker", settings)
     res = Resources(settings)
     purge_on_schedule(app, "la_tracker", res, settings)
-    sender = notify.sender_for(settings, store_you.add_dev_message)
+    sender = notify.sender_for(settings, store_you.add_dev_messages)
     # Reports of new young people (most of a cohort) go set-based; the rest one by one.
     consume(app, LeaverRegistered.TOPIC, CONSUMER, _with_today(handlers.on_leaver_registered, clock), res,
             batch_effect=_with_today(batch.register_new_people, clock))
@@ -35,10 +35,8 @@ def build_worker(settings: Settings, clock=date.today) -> faust.App:
             async with pool.acquire() as conn, conn.transaction():
                 if await scheduler.run_due(conn, clock()) < 100:
                     break
-        while True:  # issue 17: messages and reminders due to young people, 50 a transaction
-            async with pool.acquire() as conn, conn.transaction():
-                if await outreach.send_due(conn, clock(), sender, settings) < 50:
-                    return
+        # Issue 17: messages and reminders due to young people, paced to the sender's limit (outreach.py).
+        await outreach.tick(pool, sender, settings, clock())
 
     return app
 

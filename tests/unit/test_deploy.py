@@ -15,7 +15,9 @@ import yaml
 from pydantic import AliasChoices
 
 from onward.processes import SERVICES
+from onward import notify
 from onward.settings import Settings
+from services.la_tracker import nccis_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -201,6 +203,23 @@ def test_every_variable_the_code_reads_is_set_or_defaulted_in_the_manifests():
             assert settings.metrics_port == 9100
         elif service in ("la-tracker", "ncs-referral"):
             assert settings.oidc_issuer and settings.oidc_client_id and settings.oidc_client_secret, service
+        if c["name"] == "api":  # /metrics answers only on the internal port in production: the scraped one
+            ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+            assert settings.internal_port and ports["metrics"] == settings.internal_port != ports["http"]
+        if service == "la-tracker":
+            assert nccis_ids.configured(settings.env, settings.nccis_database_ids)  # refuses production without
+        if (service, c["name"]) == ("la-tracker", "worker"):  # messages to young people through GOV.UK Notify
+            notify.check_production(settings)  # raises, naming the variable, on a missing key, template or URL
+            key = next(e for e in c["env"] if e["name"] == "ONWARD_NOTIFY_API_KEY")
+            assert key["valueFrom"]["secretKeyRef"] == {"name": "onward-secrets", "key": "notify-api-key"}
+
+
+def test_the_pod_monitor_scrapes_the_metrics_port_of_every_pod_never_the_public_one():
+    docs = [d for _, d in _docs()]
+    [monitor] = [d for d in docs if d["kind"] == "PodMonitor"]
+    assert [e["port"] for e in monitor["spec"]["podMetricsEndpoints"]] == ["metrics"]
+    for d in (d for d in docs if d["kind"] == "Deployment"):
+        assert "metrics" in {p["name"] for p in d["spec"]["template"]["spec"]["containers"][0]["ports"]}, d
 
 
 def test_kafka_topics_and_users_come_from_the_topic_registry_and_acl_list():

@@ -71,18 +71,14 @@ def test_asking_for_help_refers_at_once_despite_the_la_delay_but_not_against_the
 
 
 def test_production_sends_through_notify_or_refuses_to_start_and_refuses_the_mailbox():
-    from types import SimpleNamespace
-
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
-    from pydantic import SecretStr
 
     from onward.notify import MailboxSender, NotifySender, sender_for
     from services.la_tracker import dev_mailbox
 
     def settings(env, key=None):
-        return SimpleNamespace(env=env, notify_api_key=key and SecretStr(key), notify_sms_template_id="s",
-                               notify_email_template_id="e")
+        return _settings(env, ONWARD_NOTIFY_API_KEY=key) if key else _settings(env, ONWARD_NOTIFY_API_KEY=None)
     with pytest.raises(RuntimeError, match="ONWARD_NOTIFY_API_KEY"):
         sender_for(settings("production"), None)
     assert isinstance(sender_for(settings("development"), None), MailboxSender)
@@ -95,3 +91,31 @@ def test_production_sends_through_notify_or_refuses_to_start_and_refuses_the_mai
     client = TestClient(app)
     assert client.get("/dev/messages.json").status_code == 404
     assert client.get("/dev/messages").status_code == 404
+
+
+def _settings(env: str, **over):
+    """A production-valid configuration for la_tracker's messages, with `over` changed (None: unset)."""
+    from onward.settings import Settings
+
+    values = {"ONWARD_ENV": env, "ONWARD_JWT_SECRET": "j" * 40, "ONWARD_PERSON_KEY_SECRET": "p" * 40,
+              "ONWARD_DEV_SIGN_IN": "false", "ONWARD_PUBLIC_URL": "https://onward-la.example.gov.uk",
+              "ONWARD_NOTIFY_API_KEY": "test_key-" + "0" * 36 + "-" + "1" * 36,
+              "ONWARD_NOTIFY_SMS_TEMPLATE_ID": "f33517ff-2a88-4f6e-b855-c550268ce08a",
+              "ONWARD_NOTIFY_EMAIL_TEMPLATE_ID": "a1b2c3d4-2a88-4f6e-b855-c550268ce08b"}
+    values.update(over)
+    return Settings(**{k: v for k, v in values.items() if v is not None})
+
+
+@pytest.mark.parametrize("name, value", [
+    ("ONWARD_NOTIFY_API_KEY", None), ("ONWARD_NOTIFY_SMS_TEMPLATE_ID", None), ("ONWARD_NOTIFY_EMAIL_TEMPLATE_ID", None),
+    ("ONWARD_NOTIFY_SMS_TEMPLATE_ID", "set-me"), ("ONWARD_PUBLIC_URL", None),
+    ("ONWARD_PUBLIC_URL", "http://onward-la.example.gov.uk"), ("ONWARD_PUBLIC_URL", "https://localhost:8002")])
+def test_la_trackers_messages_fail_closed_in_production_naming_the_variable_never_its_value(name, value):
+    from onward.notify import check_production, sender_for
+
+    check_production(_settings("production"))  # the complete configuration starts
+    broken = _settings("production", **{name: value})
+    with pytest.raises(RuntimeError, match=name) as refused:
+        sender_for(broken, None)
+    assert "0" * 36 not in str(refused.value) and (value is None or value not in str(refused.value))
+    check_production(_settings("development", **{name: value}))  # development falls back to the mailbox
