@@ -114,7 +114,7 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         priority = domain.priority(young_person(facts, code, state))
         referral_id = uuid4() if refer_now else None
         cases.append((case_id, ev.person_key, ev.leaver_id, la, decision.status, decision.reason, priority, code,
-                      decision.due_on, la_review, referral_id, "requested" if refer_now else None,
+                      decision.due_on, la_review, referral_id, domain.ReferralStatus.REQUESTED if refer_now else None,
                       decision.refer_on if decision.refer and not refer_now else None))
         timeline.append((case_id, "case_opened", "routing", opened_detail(ev, decision, la_review)))
         caused = [opened_event(ev, ev.person_key, case_id, person, la, decision)]
