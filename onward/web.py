@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onward.auth import InvalidToken, Principal, count_export, decode_claims, issue_token, principal_from_claims
 from onward.http import json_http_error
-from onward import words as words_
+from onward import oidc, words as words_
 from onward.la_data import local_authorities, ncs_areas
 from onward.limits import client_of
 from schemas import nccis
@@ -236,6 +236,19 @@ def query_data(params, *names: str) -> dict[str, Any]:
     return {k: v for k, v in form_data(params, *names).items() if v is not None}
 
 
+def query_filters(params, model, status_choices) -> tuple[Any, dict[str, str]]:
+    """A list page's filters from its query string as `model`, with a message for each bad one (which is
+    then dropped, so the page still shows): any field the model refuses, and a status not among
+    `status_choices`."""
+    try:
+        filters, errors = model.model_validate(query_data(params, *model.model_fields)), {}
+    except ValidationError as exc:
+        filters, errors = model(), form_errors(exc)
+    if filters.status and filters.status not in status_choices:
+        errors["status"], filters.status = "Select a status from the list", None
+    return filters, errors
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site paths (no scheme, no host, no '//') are followed after sign-in."""
     if not target:
@@ -396,8 +409,7 @@ def install(app: FastAPI, site: Site) -> None:
         response.delete_cookie(_cookie(request, "csrf"), path="/")
         return response
 
-    from onward import oidc
-    oidc.install(app, site)
+    oidc.install(app, site, start_session)
 
     def _sign_in_page(request: Request, next_url: str, errors: dict, data: dict, status_code: int = 200):
         settings = request.app.state.settings

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from services.school_exit import ctf, imports, intake, leaver_csv
+from services.school_exit import ctf, imports, intake, leaver_csv, queries
 from tests.e2e.leavers import leaver
 from tests.school_files import BOM, csv_file, ctf as ctf_file
 
@@ -19,7 +19,7 @@ def test_ctf_reads_the_uploading_schools_own_history_entry_latest_sen_gender_eth
     p = leaver(sen=[("2024-01-10", "E"), ("2019-09-01", "K")], in_care="1", gender="M", ethnicity="ABAN")
     data = ctf_file([p])
     assert data.startswith(BOM)
-    [row] = imports.read_file(data, "8314001", None)
+    [row] = queries.read_file(data, "8314001", None)
     problems, checked = _checked(row)
     assert problems == []
     assert checked.leaving_date.isoformat() == p["leaving_date"]  # not the primary school's 2019-07-19
@@ -104,7 +104,7 @@ def _uk(iso: str) -> str:
 ])
 def test_ctf_with_a_dtd_entities_or_not_utf8_is_refused_before_anything_is_expanded(attack):
     with pytest.raises(imports.UnreadableFile):
-        imports.read_file(attack, "8314001", None)
+        queries.read_file(attack, "8314001", None)
 
 
 @pytest.mark.parametrize("text, expected", [
