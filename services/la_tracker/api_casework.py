@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 
 from onward.auth import Principal
-from services.la_tracker import casework, policy, queries
+from services.la_tracker import policy, queries, store_casework
 from services.la_tracker.queries import la_staff
 from services.la_tracker.casework_wire import AssignIn, BulkAssignIn, HandoffIn, NoteIn, TaskIn
 
@@ -67,4 +67,4 @@ async def staff_members(request: Request, who: Principal = Depends(la_staff)) ->
     """The LA's staff who have signed in: whom a case can be assigned to."""
     await queries.seen(request.app.state.pool, who)
     async with request.app.state.pool.acquire() as conn:
-        return {"items": [dict(r) for r in await casework.staff_of(conn, who.la)]}
+        return {"items": [dict(r) for r in await store_casework.staff_of(conn, who.la)]}

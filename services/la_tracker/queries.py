@@ -18,7 +18,7 @@ from onward.audit import record_read
 from onward.auth import Principal, require
 from onward.la_data import local_authorities
 from onward.listing import Query as Where, order_by
-from services.la_tracker import activity_rules, casework, domain, staff, store, worklist
+from services.la_tracker import activity_rules, casework, domain, staff, store, store_casework, worklist
 from services.la_tracker.staff import NotAllowed
 
 CASE_SORTS = {"priority": "priority", "opened_at": "opened_at", "updated_at": "updated_at", "status": "status",
@@ -199,7 +199,7 @@ async def add_note(pool, case_id: UUID, who: Principal, body) -> dict:
 
 async def complete_task(pool, task_id: UUID, who: Principal) -> dict:
     async with pool.acquire() as conn, conn.transaction():
-        task = await store.get_task(conn, task_id, for_update=True)
+        task = await store_casework.get_task(conn, task_id, for_update=True)
         if task is None:
             raise HTTPException(404, "task not found")
         await own_case(conn, task["case_id"], who)  # another LA's task is a 404 too
@@ -213,7 +213,7 @@ async def complete_task(pool, task_id: UUID, who: Principal) -> dict:
 async def tasks(pool, who: Principal, due_by: date, *, mine: bool = False) -> dict:
     """Follow-up tasks due by `due_by`, overdue first; `mine`: the caller's only (an audited list)."""
     async with pool.acquire() as conn:
-        rows = await casework.tasks_due(conn, who.la, due_by, who.sub if mine else None)
+        rows = await store_casework.tasks_due(conn, who.la, due_by, who.sub if mine else None)
         await record_read(conn, who, "case", {r["case_id"] for r in rows}, NAME_FIELDS, action="list")
     return {"items": [{k: (str(v) if isinstance(v, (UUID, date)) else v) for k, v in dict(r).items()} for r in rows]}
 

@@ -81,11 +81,6 @@ async def open_case_ages(conn) -> list[asyncpg.Record]:
         " from cases where status <> all($1::text[]) group by responsible_la, status", _CLOSED)
 
 
-async def get_task(conn, task_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
-    return await conn.fetchrow("select * from case_tasks where task_id = $1" + (" for update" if for_update else ""),
-                               task_id)
-
-
 async def upsert_young_person(conn: asyncpg.Connection, *, person_key: str, leaver_id: UUID | None,
                               responsible_la: str, la_source: str, details: dict, facts: dict, upn: str,
                               uln: str | None, match_key: str, activity_code: str | None, activity_status: str | None,

@@ -17,7 +17,7 @@ from onward import web
 from onward.http import download
 from onward.la_data import local_authorities
 from schemas import nccis
-from services.la_tracker import casework, domain, queries, queries_nccis, queries_reviews
+from services.la_tracker import domain, queries, queries_nccis, queries_reviews, store_casework
 from services.la_tracker.casework_wire import CHANNELS, AssignIn, HandoffIn, NoteIn, TaskIn
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn, ReviewDecision
 
@@ -53,8 +53,8 @@ async def _case_page(request: Request, case_id: UUID, template: str = "case.html
     title = extra.pop("title", "Case")
     user = who(request)
     async with request.app.state.pool.acquire() as conn:
-        extra.setdefault("tasks", await casework.open_tasks(conn, case_id))
-        staff = await casework.staff_of(conn, case["responsible_la"])
+        extra.setdefault("tasks", await store_casework.open_tasks(conn, case_id))
+        staff = await store_casework.staff_of(conn, case["responsible_la"])
     extra["assign_options"] = ([(user.sub, f"Me ({user.label})")] if user.la else []) + [
         (s["sub"], s["name"]) for s in staff if s["sub"] != user.sub] + [("", "Nobody")]
     c = case["consent"]

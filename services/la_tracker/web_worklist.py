@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from onward import web
 from onward.http import download
 from onward.audit import record_read
-from services.la_tracker import casework, domain, queries, store, worklist
+from services.la_tracker import casework, domain, queries, store, store_casework, worklist
 from services.la_tracker.casework_wire import BulkAssignIn
 from services.la_tracker.web import who
 
@@ -83,7 +83,7 @@ async def queue(request: Request) -> Response:
         await record_read(conn, user, "case", [c["case_id"] for c in result["items"]],
                               ("given_name", "family_name"), action="list")
         reasons = await store.reasons_in_use(conn, user.la)
-        staff = await casework.staff_of(conn, user.la)
+        staff = await store_casework.staff_of(conn, user.la)
         mine = await store.open_cases_assigned(conn, user.sub)
     for case in result["items"]:
         case["name"] = f"{case['given_name']} {case['family_name']}" if case.get("given_name") else "(merged record)"

@@ -106,3 +106,13 @@ async def failed_attempts(conn, referral_id: UUID, outcomes: list[str]) -> list[
         " where referral_id = $1 and kind = 'contact' and detail->>'outcome' = any($2) order by id",
         referral_id, outcomes)
     return [(r["day"], r["method"]) for r in rows]
+
+
+async def returns_due(conn, undo_window, limit: int) -> list[asyncpg.Record]:
+    """Returns to the LA older than the undo window and not yet sent, with the adviser's last note;
+    locked, skipping those another replica holds."""
+    return await conn.fetch(
+        f"select {COLUMNS}, note from (select *, (select detail->>'note' from referral_timeline t"
+        " where t.referral_id = r.referral_id and kind = 'outcome' order by id desc limit 1) note from referrals r"
+        " where status = 'returned_to_la' and return_sent_at is null and returned_at < now() - $1::interval"
+        " order by returned_at limit $2 for update skip locked) due", undo_window, limit)
