@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import jwt
 from fastapi import Depends, HTTPException, Request
@@ -20,7 +20,7 @@ from onward.la_data import local_authorities, ncs_areas
 from onward.limits import client_of
 
 Role = Literal["school", "la_staff", "la_manager", "ncs_adviser", "admin"]
-ROLES: tuple[str, ...] = ("school", "la_staff", "la_manager", "ncs_adviser", "admin")
+ROLES: tuple[str, ...] = get_args(Role)  # what a token's `role` claim may say
 SCOPE_CLAIM = {"school": "laestab", "la_staff": "la", "la_manager": "la", "ncs_adviser": "ncs_area"}
 
 

@@ -13,6 +13,7 @@ import random
 from datetime import date, timedelta
 
 from onward.la_data import local_authorities
+from onward.postcodes import directory
 from schemas.identifiers import UPN_ALPHABET as UPN_LETTERS, uln_check_digit, upn_check_letter
 
 GIVEN = ("Amira Oliver Zara Noah Chloé Kofi Siobhán Jack Priya Mateusz Aoife Leo Fatima Harry Isla Mohammed Ava "
@@ -116,8 +117,6 @@ def reported_again(first: dict, serial: int) -> dict:
 def cohort(size: int, seed: int = 2026, leaving: date | None = None, first_serial: int = 1) -> list[dict]:
     """`size` reports over LAs weighted by their 16-17 cohort (LAs without figures get none), twins and
     second reports among them at the national rates."""
-    from services.la_tracker.postcodes import directory
-
     rng = random.Random(seed)
     postcodes = directory().sample_by_la(50)
     las = [la for la in local_authorities().values() if la.cohort_16_17 and la.dfe_code in postcodes]

@@ -41,6 +41,11 @@ def field_errors(exc: RequestValidationError) -> list[dict]:
     return out
 
 
+def download(text: str, media_type: str, filename: str) -> Response:
+    """A file the browser saves under `filename` (the API's and the pages' downloads alike)."""
+    return Response(text, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def _observe(request: Request, status: int, start: float) -> None:
     route = request.scope.get("route")
     HTTP_LATENCY.labels(request.method, getattr(route, "path", "unmatched"), str(status)).observe(

@@ -18,13 +18,12 @@ from onward.auth import InvalidToken, principal_from_claims
 from onward.limits import client_of
 
 
-def install(app: FastAPI, site) -> None:
+def install(app: FastAPI, site, start_session) -> None:
+    """OIDC sign-in for `site`; `start_session` (onward.web's) makes the page session once signed in."""
     settings = app.state.settings
     if not settings.oidc_issuer:
         return
     from authlib.integrations.starlette_client import OAuth, OAuthError
-
-    from onward.web_session import start_session
 
     # Per service, like the page sessions: one service's round-trip cookie is nothing to another's.
     secret = hmac.new(settings.jwt_secret.get_secret_value().encode(), f"onward-oidc-state:{site.service}".encode(),

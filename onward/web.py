@@ -28,7 +28,7 @@ from onward import web_sign_in
 from onward import words as words_
 from onward.http import json_http_error
 from onward.web_forms import (FIELD_LABELS, SELECTED, back_to_list, date_from_parts, form_data,  # noqa: F401
-                              form_errors, query_data, safe_next, ticked_ids)
+                              form_errors, query_data, query_filters, safe_next, ticked_ids)
 from onward.web_session import (ROLE_NAMES, SESSION_TTL, SignInNeeded, check_csrf, cookie_name,  # noqa: F401
                                 csrf_token, current_user, end_session, load_session, session_audience,
                                 session_key, signed_in, start_session)
@@ -159,4 +159,4 @@ def install(app: FastAPI, site: Site) -> None:
         signed_in(request, site)
         return RedirectResponse(site.nav[0][0], status_code=303)  # the service's first page: its queue
 
-    web_sign_in.install(app, site)
+    web_sign_in.install(app, site, render)

@@ -75,6 +75,19 @@ def query_data(params, *names: str) -> dict[str, Any]:
     return {k: v for k, v in form_data(params, *names).items() if v is not None}
 
 
+def query_filters(params, model, status_choices) -> tuple[Any, dict[str, str]]:
+    """A list page's filters from its query string as `model`, with a message for each bad one (which is
+    then dropped, so the page still shows): any field the model refuses, and a status not among
+    `status_choices`."""
+    try:
+        filters, errors = model.model_validate(query_data(params, *model.model_fields)), {}
+    except ValidationError as exc:
+        filters, errors = model(), form_errors(exc)
+    if filters.status and filters.status not in status_choices:
+        errors["status"], filters.status = "Select a status from the list", None
+    return filters, errors
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site paths (no scheme, no host, no '//') are followed after sign-in."""
     if not target:

@@ -12,15 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
 from onward.auth import InvalidToken, Principal, count_export, decode_claims, issue_token, principal_from_claims
-
-if TYPE_CHECKING:
-    from onward.web import Site
 
 SESSION_TTL = 8 * 3600
 ROLE_NAMES = {"school": "School data manager", "la_staff": "LA tracking staff", "la_manager": "LA manager",
@@ -97,7 +93,7 @@ def current_user(request: Request) -> Principal | None:
     return getattr(request.state, "user", None)
 
 
-def signed_in(request: Request, site: Site) -> Principal:
+def signed_in(request: Request, site) -> Principal:
     """The page's user, or a redirect to sign in; a role this service does not serve answers 403."""
     who = current_user(request)
     if who is None:

@@ -18,12 +18,13 @@ from onward.web_session import ROLE_NAMES, check_csrf, cookie_name, end_session,
 SCOPE_CLAIMS = {"school": "laestab", "la_staff": "la", "la_manager": "la", "ncs_adviser": "ncs_area"}
 
 
-def install(app: FastAPI, site) -> None:
-    """The sign-in page and form, sign-out, and OIDC when configured."""
+def install(app: FastAPI, site, render) -> None:
+    """The sign-in page and form, sign-out, and OIDC when configured; `render` is onward.web's page
+    renderer (passed in, so that this module does not import onward.web)."""
 
     @app.get("/sign-in", include_in_schema=False)
     async def sign_in_page(request: Request, next: str | None = None) -> HTMLResponse:
-        return _sign_in_page(request, site, safe_next(next), {}, {})
+        return _sign_in_page(render, request, site, safe_next(next), {}, {})
 
     @app.post("/sign-in", include_in_schema=False)
     async def sign_in(request: Request) -> Response:
@@ -35,7 +36,7 @@ def install(app: FastAPI, site) -> None:
         data = form_data(form, "role", "scope", "name", "next")
         who, errors = _development_principal(request, site, data)
         if errors:
-            return _sign_in_page(request, site, safe_next(data["next"]), errors, data, status_code=422)
+            return _sign_in_page(render, request, site, safe_next(data["next"]), errors, data, status_code=422)
         response = RedirectResponse(safe_next(data["next"]), status_code=303)
         await start_session(request, response, who)
         return response
@@ -49,7 +50,7 @@ def install(app: FastAPI, site) -> None:
         response.delete_cookie(cookie_name(request, "csrf"), path="/")
         return response
 
-    oidc.install(app, site)
+    oidc.install(app, site, start_session)
 
 
 def _development_principal(request: Request, site, data: dict) -> tuple[Principal | None, dict[str, str]]:
@@ -75,9 +76,7 @@ def _development_principal(request: Request, site, data: dict) -> tuple[Principa
         return None, {"scope": "Select one from the list"}
 
 
-def _sign_in_page(request: Request, site, next_url: str, errors: dict, data: dict, status_code: int = 200):
-    from onward.web import render  # onward.web installs this module
-
+def _sign_in_page(render, request: Request, site, next_url: str, errors: dict, data: dict, status_code: int = 200):
     settings = request.app.state.settings
     scopes = []
     if "la_staff" in site.roles:

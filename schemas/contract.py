@@ -60,6 +60,13 @@ def _shape(node: dict, defs: dict) -> tuple:
             _shape(node["items"], defs) if isinstance(node.get("items"), dict) else None)
 
 
+def _named_values(old: dict, new: dict) -> bool:
+    """Free text that becomes a fixed list of text values (a status the producer only ever wrote from
+    that list, now named in the contract): every value a reader of the released contract accepts."""
+    return (old.get("type") == new.get("type") == "string" and not {"enum", "const", "format", "pattern"} & set(old)
+            and bool(new.get("enum")) and all(isinstance(v, str) for v in new["enum"]))
+
+
 def incompatibilities(old: dict, new: dict, path: str = "") -> list[str]:
     """Why `new` cannot replace `old` for readers and writers of the topic: removed or retyped fields,
     newly required fields. Adding optional fields is compatible (readers ignore unknown fields)."""
@@ -83,7 +90,7 @@ def incompatibilities(old: dict, new: dict, path: str = "") -> list[str]:
         elif "anyOf" in ro and "anyOf" in rn and len(ro["anyOf"]) == len(rn["anyOf"]):  # e.g. an optional object
             for a, b in zip(ro["anyOf"], rn["anyOf"]):
                 compare(a, b, where)
-        elif _shape(o, old_defs) != _shape(n, new_defs):
+        elif _shape(o, old_defs) != _shape(n, new_defs) and not _named_values(ro, rn):
             problems.append(f"{where}: type changed")
 
     walk(old, new, path)

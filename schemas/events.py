@@ -87,6 +87,12 @@ class DestinationReported(Envelope):
     destination: Destination
 
 
+# la_tracker's case statuses (docs/contracts.md): the one list the event carries, which la_tracker's
+# domain.CaseStatus names and school_exit maps onto what a school sees.
+CaseStatus = Literal["awaiting_confirmation", "not_known", "neet", "referred_to_ncs", "send_caseload", "leaving_care",
+                     "closed", "transferred"]
+
+
 class CaseStatusChanged(Envelope):
     """An LA case was opened or changed status; feedback for the school that reported the leaver."""
 
@@ -96,7 +102,7 @@ class CaseStatusChanged(Envelope):
     case_id: UUID
     leaver_id: UUID | None = None
     responsible_la: str
-    status: str
+    status: CaseStatus
     reason: str | None = None
     activity_code: str | None = None
 

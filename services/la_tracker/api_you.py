@@ -8,7 +8,7 @@ from pydantic import Field
 
 from onward.auth import Principal, require
 from services.la_tracker import policy, store_you
-from services.la_tracker.api_admin import _la_of
+from services.la_tracker.queries import la_of
 from services.la_tracker.wire import Body
 from services.la_tracker.young_person import ReminderSchedule
 
@@ -26,7 +26,7 @@ class ReminderScheduleIn(Body):
 async def get_reminders(request: Request, la: str | None = None, who: Principal = Depends(la_staff)) -> dict:
     """When young people of the LA are reminded: after `first_reminder_days`, then every `every_days`,
     none after `stop_after_days` (from the first message), and none once they answered."""
-    chosen = _la_of(who, la)
+    chosen = la_of(who, la)
     async with request.app.state.pool.acquire() as conn:
         s = await store_you.schedule_of(conn, chosen)
     return {"la": chosen, **s.__dict__}
@@ -37,7 +37,7 @@ async def set_reminders(request: Request, body: ReminderScheduleIn, la: str | No
                         who: Principal = Depends(la_staff)) -> dict:
     if not policy.may_change_policy(who):  # the LA's schedule is policy: an LA manager's to change
         raise HTTPException(403, "only an LA manager may change the LA's reminder schedule")
-    chosen = _la_of(who, la)
+    chosen = la_of(who, la)
     async with request.app.state.pool.acquire() as conn:
         await store_you.set_schedule(conn, chosen, ReminderSchedule(**body.model_dump()))
     return {"la": chosen, **body.model_dump()}

@@ -20,11 +20,10 @@ import asyncpg
 import prometheus_client
 
 from onward import outbox, telemetry
-from onward.db import insert_rows
 from onward.la_data import local_authorities
 from schemas import nccis
 from schemas.events import LeaverRegistered
-from services.la_tracker import currency, domain, outreach
+from services.la_tracker import currency, domain, outreach, store, store_batch
 from services.la_tracker.domain import Policy
 from services.la_tracker.handlers import (_reported, opened_detail, opened_event,
                                          referral_event, responsible_la, young_person)
@@ -33,27 +32,6 @@ REGISTERED = prometheus_client.Counter(
     "onward_la_new_people_batched_total",
     "Reports of new young people registered by the set-based path (the rest go one by one)")
 
-# The weak arms are LATERAL ... LIMIT 1 so that they stay one index probe per report whatever the
-# statistics say (as a semi-join, a planner without statistics could merge-join whole indexes).
-_SEEN = """
-select 'k' kind, person_key v from young_people where person_key = any($1)
-union all select 'k', alias_key from person_aliases where alias_key = any($1)
-union all select 'k', person_key from erased_people where person_key = any($1)
-union all select 'u', uln from young_people where uln = any($2) and merged_into is null
-union all select 'n', q.dob::text || '|' || q.family || '|' || q.given
-  from unnest($3::date[], $4::text[], $5::text[]) q(dob, family, given),
-  lateral (select from young_people y where y.dob = q.dob and y.family_norm = q.family and y.given_norm = q.given
-           and y.merged_into is null limit 1) hit
-"""
-
-
-_PEOPLE = {"person_key": "text", "leaver_id": "uuid", "responsible_la": "text", "la_source": "text", "details": "jsonb",
-           "facts": "jsonb", "upn": "text", "uln": "text", "match_key": "text", "activity_code": "text",
-           "activity_status": "text", "activity_ascertained": "date", "family_norm": "text", "given_norm": "text",
-           "dob": "date", "postcode": "text", "gender": "text"}
-_CASES = {"case_id": "uuid", "person_key": "text", "leaver_id": "uuid", "responsible_la": "text", "status": "text",
-          "reason": "text", "priority": "int", "activity_code": "text", "due_on": "date", "la_review": "text",
-          "referral_id": "uuid", "referral_status": "text", "referral_due_on": "date"}
 
 
 def _marks(ev: LeaverRegistered, ident: dict) -> list[tuple[str, str]]:
@@ -72,16 +50,8 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
     las = [responsible_la(e.home_postcode, e.school_laestab) for e in events]
     marks = [_marks(e, i) for e, i in zip(events, idents)]
     in_batch = Counter(m for ms in marks for m in ms)
-    # Every arm is a keyed lookup of at most a batch's keys, so a sequential scan is never right; but
-    # without statistics (a fresh database, the first minute of a burst, before autovacuum's first
-    # ANALYZE) the planner guesses 0.5% of rows per key, and for 110 keys picks sequential scans of
-    # the whole young_people table: 50 ms a call instead of 2-4 ms on 40,000 people (EXPLAIN
-    # ANALYZE), and half the benchmark's runs twice as slow. So seq scans are off for this query only.
-    await conn.execute("set local enable_seqscan = off")
-    seen = {(r["kind"], r["v"]) for r in await conn.fetch(
-        _SEEN, [e.person_key for e in events], [e.uln for e in events if e.uln], [i["dob"] for i in idents],
-        [i["family_norm"] for i in idents], [i["given_norm"] for i in idents])}
-    await conn.execute("reset enable_seqscan")  # the server's setting again for the rest of the batch
+    seen = await store_batch.seen_marks(conn, [e.person_key for e in events], [e.uln for e in events if e.uln],
+                                        idents)
     # A report without a permanent UPN may be a near-identical name of someone held (a review item, rule
     # 5.8): rare, so it always takes the per-report path, which looks for them (matching.near_names).
     new = [k for k, ms in enumerate(marks) if all(in_batch[m] == 1 and m not in seen for m in ms)
@@ -90,13 +60,8 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         return events
 
     people, cases, timeline, jobs, rows = [], [], [], [], []
-    policies: dict[str, Policy] = {}
     slow: set[int] = set()
-    for r in await conn.fetch("select la, referral_delay_days, confirmation_due_days, consent_required, contact_attempts,"
-                              " contact_min_days, confirmation_due from unnest($1::text[]) x(la)"
-                              " left join la_policies using (la)"
-                              " left join la_nccis_settings using (la)", list({las[k][0] for k in new})):
-        policies[r["la"]] = Policy(**{k: v for k, v in dict(r).items() if k != "la" and v is not None})
+    policies = await store.policies_for(conn, list({las[k][0] for k in new}))
     for k in new:
         ev, ident = events[k], idents[k]
         (la, la_review), (code, state, facts, details) = las[k], _reported(ev)
@@ -118,7 +83,7 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         priority = domain.priority(young_person(facts, code, state))
         referral_id = uuid4() if refer_now else None
         cases.append((case_id, ev.person_key, ev.leaver_id, la, decision.status, decision.reason, priority, code,
-                      decision.due_on, la_review, referral_id, "requested" if refer_now else None,
+                      decision.due_on, la_review, referral_id, domain.ReferralStatus.REQUESTED if refer_now else None,
                       decision.refer_on if decision.refer and not refer_now else None))
         timeline.append((case_id, "case_opened", "routing", opened_detail(ev, decision, la_review)))
         caused = [opened_event(ev, ev.person_key, case_id, person, la, decision)]
@@ -134,13 +99,9 @@ async def register_new_people(conn: asyncpg.Connection, events: list[LeaverRegis
         with telemetry.event_context(ev):  # the events it causes carry the report's trace on
             rows += outbox.rows(*caused)
 
-    await insert_rows(conn, "young_people", _PEOPLE, people)
-    await insert_rows(conn, "cases", _CASES, cases)
+    await store_batch.insert_people_and_cases(conn, people, cases)
     await outreach.invite_many(conn, [(c[1], c[0], c[3], c[4]) for c in cases], today)  # issue 17
-    await insert_rows(conn, "case_timeline", {"case_id": "uuid", "kind": "text", "actor": "text", "detail": "jsonb"},
-                      timeline)
-    await insert_rows(conn, "scheduled_jobs", {"kind": "text", "person_key": "text", "case_id": "uuid", "due_on": "date"},
-                      jobs, "on conflict (kind, person_key, due_on) do nothing")
+    await store_batch.insert_timeline_and_jobs(conn, timeline, jobs)
     await outbox.add_rows(conn, rows)
     done = set(new) - slow
     REGISTERED.inc(len(done))

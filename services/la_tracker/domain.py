@@ -4,19 +4,43 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from enum import StrEnum
 
 from schemas import nccis
 from schemas.consent import referral_consent_blocker
 from services.la_tracker import name_likeness
 
-# Case statuses (docs/contracts.md, fixed).
-AWAITING_CONFIRMATION, NOT_KNOWN, NEET = "awaiting_confirmation", "not_known", "neet"
-REFERRED_TO_NCS, SEND_CASELOAD, LEAVING_CARE = "referred_to_ncs", "send_caseload", "leaving_care"
-CLOSED, TRANSFERRED = "closed", "transferred"
+
+class CaseStatus(StrEnum):
+    """A case's status (docs/contracts.md, fixed). The values are the event contract's
+    (schemas.events.CaseStatus, which school_exit reads); tests/unit/test_vocabulary.py holds them equal."""
+
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    NOT_KNOWN = "not_known"
+    NEET = "neet"
+    REFERRED_TO_NCS = "referred_to_ncs"
+    SEND_CASELOAD = "send_caseload"
+    LEAVING_CARE = "leaving_care"
+    CLOSED = "closed"
+    TRANSFERRED = "transferred"
+
+
+class ReferralStatus(StrEnum):
+    """A case's referral as la_tracker records it (the NCS keeps its own statuses: ncs_referral/domain.py)."""
+
+    REQUESTED = "requested"  # sent to the NCS; the only status under which a referral is live here
+    WITHDRAWN = "withdrawn"  # withdrawn by the LA (merge, transfer, an EET destination, consent withdrawn)
+    CLOSED = "closed"  # the NCS's outcome closed the case
+    RETURNED_TO_LA = "returned_to_la"  # the NCS's outcome left the case with the LA
+
+
+AWAITING_CONFIRMATION, NOT_KNOWN, NEET = CaseStatus.AWAITING_CONFIRMATION, CaseStatus.NOT_KNOWN, CaseStatus.NEET
+REFERRED_TO_NCS, SEND_CASELOAD = CaseStatus.REFERRED_TO_NCS, CaseStatus.SEND_CASELOAD
+LEAVING_CARE, CLOSED, TRANSFERRED = CaseStatus.LEAVING_CARE, CaseStatus.CLOSED, CaseStatus.TRANSFERRED
+ACTIVE_REFERRAL = frozenset({ReferralStatus.REQUESTED})  # a referral under way: no second one, no re-routing
 LAPSED = "lapsed"  # activity status once its currency has lapsed: the activity is kept, the person is not known
 START_DATE_AGREED = frozenset({"615", "616"})
-CASE_STATUSES = (AWAITING_CONFIRMATION, NOT_KNOWN, NEET, REFERRED_TO_NCS, SEND_CASELOAD, LEAVING_CARE, CLOSED,
-                 TRANSFERRED)
+CASE_STATUSES = tuple(CaseStatus)
 OPEN_STATUSES = frozenset(CASE_STATUSES) - {CLOSED, TRANSFERRED}
 
 # Priority 1 comes first in the queue.
@@ -55,7 +79,7 @@ class YoungPerson:
 @dataclass(frozen=True)
 class Decision:
     open_case: bool
-    status: str | None
+    status: CaseStatus | None
     reason: str
     refer: bool = False
     refer_on: date | None = None
@@ -280,7 +304,7 @@ def referral_blocker(status: str, referral_status: str | None, consent_to_ncs: b
     under way, consent recorded and no objection."""
     if status not in OPEN_STATUSES:
         return f"case_{status}"
-    if referral_status in ("requested", "claimed", "in_contact"):
+    if referral_status in ACTIVE_REFERRAL:
         return "referral_under_way"
     return referral_consent_blocker(consent_to_ncs, objects_to_sharing)
 

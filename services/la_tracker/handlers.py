@@ -15,11 +15,11 @@ from schemas.events import (CaseStatusChanged, Consent, DestinationReported, Lea
                             ReferralOutcomeRecorded, ReferralRequested, ReferralWithdrawn, YoungPersonRequest)
 from schemas.identifiers import postcode_district
 from services.la_tracker import currency, domain, matching, outreach, store, store_you
-from services.la_tracker.domain import Decision, YoungPerson
+from services.la_tracker.domain import Decision, ReferralStatus, YoungPerson
 from services.la_tracker.postcodes import directory
 
 PRODUCER = "la_tracker"
-ACTIVE_REFERRAL = frozenset({"requested", "claimed", "in_contact"})
+ACTIVE_REFERRAL = domain.ACTIVE_REFERRAL  # the statuses la_tracker writes: domain.ReferralStatus
 
 
 
@@ -241,8 +241,8 @@ async def request_referral(conn: asyncpg.Connection, cause, case_id: UUID, *, ac
     asked = await store_you.latest_help(conn, case["person_key"])  # issue 17: their words and preferences
     await outbox.add(conn, referral_event(cause, case_id, case, person, referral_id, asked, policy=policy,
                                           officer=officer))
-    await store.update_case(conn, case_id, referral_id=referral_id, referral_status="requested", referral_due_on=None,
-                            returned_at=None)
+    await store.update_case(conn, case_id, referral_id=referral_id, referral_status=ReferralStatus.REQUESTED,
+                            referral_due_on=None, returned_at=None)
     if case["status"] != domain.REFERRED_TO_NCS:  # a case opened by routing may already say so
         await transition(conn, cause, case, domain.REFERRED_TO_NCS, case["reason"], actor=actor, timeline=timeline)
     if timeline:
@@ -285,7 +285,7 @@ def referral_event(cause, case_id: UUID, case, person, referral_id: UUID, asked=
 async def withdraw_referral(conn, cause, case, reason: str) -> None:
     if case["referral_status"] not in ACTIVE_REFERRAL:
         return
-    await store.update_case(conn, case["case_id"], referral_status="withdrawn")
+    await store.update_case(conn, case["case_id"], referral_status=ReferralStatus.WITHDRAWN)
     await store.add_timeline(conn, case["case_id"], "referral_withdrawn", "routing",
                              {"referral_id": str(case["referral_id"]), "reason": reason})
     await outbox.add(conn, ReferralWithdrawn(**_meta(cause, case["person_key"]), referral_id=case["referral_id"],
@@ -308,7 +308,8 @@ async def on_referral_outcome(conn: asyncpg.Connection, ev: ReferralOutcomeRecor
         kept = None
         await store.set_activity(conn, case["person_key"], code, "confirmed", today, ev.start_date)
     await store.update_case(conn, case["case_id"], ncs_outcome_code=code,
-                            referral_status="closed" if status == domain.CLOSED else "returned_to_la",
+                            referral_status=(ReferralStatus.CLOSED if status == domain.CLOSED
+                                             else ReferralStatus.RETURNED_TO_LA),
                             returned_at=ev.occurred_at if ev.outcome == "could_not_contact" else None)
     await store.add_timeline(conn, case["case_id"], "ncs_outcome", ev.adviser_name or "National Careers Service", {
         "referral_id": str(ev.referral_id), "outcome": ev.outcome, "activity_code": code, "note": ev.note,

@@ -10,7 +10,8 @@ import asyncpg
 
 from onward.auth import Principal
 from services.la_tracker import domain, store
-from services.la_tracker.handlers import Cause, apply_decision, transition, withdraw_referral, young_person
+from services.la_tracker.handlers import Cause, transition, withdraw_referral, young_person
+from services.la_tracker.routing import reroute
 from services.la_tracker.staff import NotAllowed
 
 
@@ -59,8 +60,7 @@ async def split(conn: asyncpg.Connection, review, who: Principal, today: date) -
         case = await store.get_case(conn, UUID(closed["case_id"]), for_update=True)
         await transition(conn, cause, case, closed["status"], closed["reason"], actor=who.label)
         await _note(conn, case["case_id"], "split", who, {**note, "from_person": keep})
-        decision = domain.route(young_person(person["facts"], person["activity_code"], person["activity_status"]),
-                                await store.policy_for(conn, case["responsible_la"]), today)
-        await apply_decision(conn, cause, duplicate, case["responsible_la"], decision, today=today)
+        await reroute(conn, cause, duplicate, case["responsible_la"],
+                      young_person(person["facts"], person["activity_code"], person["activity_status"]), today)
     await _note(conn, review["b_case"], "split", who, {**note, "from_person": duplicate})
     await store.set_review(conn, review["review_id"], "split", who.label)

@@ -15,8 +15,9 @@ from datetime import date
 import asyncpg
 
 from schemas.events_young_person import ConsentWithdrawn, DestinationSelfReported, HelpRequested
-from services.la_tracker import domain, matching, store, store_you, young_person as yp
-from services.la_tracker.handlers import apply_decision, record_activity, withdraw_referral, young_person
+from services.la_tracker import matching, store, store_you, young_person as yp
+from services.la_tracker.handlers import record_activity, withdraw_referral, young_person
+from services.la_tracker.routing import reroute
 
 ACTOR = "young_person"
 
@@ -64,9 +65,8 @@ async def on_help_requested(conn: asyncpg.Connection, ev: HelpRequested, *, toda
     if case is not None:
         await store.add_timeline(conn, case["case_id"], "help_requested", ACTOR, answer)
     la = row["responsible_la"]
-    decision = domain.route(young_person(facts, row["activity_code"], row["activity_status"]),
-                            await store.policy_for(conn, la), today)
-    await apply_decision(conn, ev, pkey, la, yp.help_decision(decision, today), today=today)
+    await reroute(conn, ev, pkey, la, young_person(facts, row["activity_code"], row["activity_status"]), today,
+                  adjust=lambda decision: yp.help_decision(decision, today))
 
 
 async def on_consent_withdrawn(conn: asyncpg.Connection, ev: ConsentWithdrawn, *, today: date) -> None:
@@ -83,9 +83,7 @@ async def on_consent_withdrawn(conn: asyncpg.Connection, ev: ConsentWithdrawn, *
     if case is not None:
         await store.add_timeline(conn, case["case_id"], "consent_withdrawn", ACTOR, {"recipient": ev.recipient})
         await withdraw_referral(conn, ev, case, "consent_withdrawn")
-    decision = domain.route(young_person(facts, row["activity_code"], row["activity_status"]),
-                            await store.policy_for(conn, la), today)
-    await apply_decision(conn, ev, pkey, la, decision, today=today)
+    await reroute(conn, ev, pkey, la, young_person(facts, row["activity_code"], row["activity_status"]), today)
 
 
 HANDLERS = ((DestinationSelfReported.TOPIC, on_destination_self_reported), (HelpRequested.TOPIC, on_help_requested),

@@ -9,8 +9,8 @@ import asyncpg
 from onward.auth import Principal
 from onward.la_data import local_authorities
 from services.la_tracker import activity_rules, domain, store, store_nccis
-from services.la_tracker.handlers import (ACTIVE_REFERRAL, Cause, apply_decision, record_activity, request_referral,
-                                         transition, withdraw_referral, young_person)
+from services.la_tracker.handlers import Cause, record_activity, request_referral, young_person
+from services.la_tracker.routing import reroute
 
 
 class NotAllowed(Exception):
@@ -52,15 +52,15 @@ async def record_consent(conn: asyncpg.Connection, case, who: Principal, share: 
              "consent_recorded_at": datetime.now(timezone.utc).isoformat(), "consent_recorded_by": who.label}
     await store.set_person_fields(conn, case["person_key"], facts=facts)
     la = case["responsible_la"]
-    decision = domain.route(young_person(facts, person["activity_code"], person["activity_status"]),
-                            await store.policy_for(conn, la), today)
-    await apply_decision(conn, Cause("StaffRecordedConsent"), case["person_key"], la, decision, today=today,
-                         timeline=False, officer=who)
+    await reroute(conn, Cause("StaffRecordedConsent"), case["person_key"], la,
+                  young_person(facts, person["activity_code"], person["activity_status"]), today,
+                  timeline=False, officer=who)
     after = await store.get_case(conn, case["case_id"])
     detail = {"share_with_ncs": share, "source": source}
     if (after["status"], after["reason"]) != (case["status"], case["reason"]):
         detail |= {"from": case["status"], "to": after["status"], "reason": after["reason"]}
-    referred = after["referral_id"] != case["referral_id"] and after["referral_status"] == "requested"
+    referred = (after["referral_id"] != case["referral_id"]
+                and after["referral_status"] == domain.ReferralStatus.REQUESTED)
     area = local_authorities()[la].region
     if referred:
         detail |= {"referral_id": str(after["referral_id"]), "ncs_area": area}

@@ -5,20 +5,80 @@ from uuid import UUID
 
 import asyncpg
 
-from services.la_tracker.domain import Policy
+from services.la_tracker.domain import CaseStatus, Policy
 
 CASE_COLUMNS = ("case_id, person_key, leaver_id, responsible_la, status, reason, priority, activity_code,"
                 " referral_id, referral_status, referral_due_on, due_on, la_review, opened_at, updated_at,"
                 " handoff, assigned_to, assigned_name, last_contact_at, returned_at, ncs_outcome_code")
 
 
+_POLICY = ("select x.la, p.referral_delay_days, p.confirmation_due_days, p.consent_required, p.contact_attempts,"
+           " p.contact_min_days, s.confirmation_due from unnest($1::text[]) x(la) left join la_policies p on p.la = x.la"
+           " left join la_nccis_settings s on s.la = x.la")
+POLICY_FIELDS = ("referral_delay_days", "confirmation_due_days", "consent_required", "contact_attempts",
+                 "contact_min_days")
+
+
+async def policies_for(conn: asyncpg.Connection, las: list[str]) -> dict[str, Policy]:
+    """Each LA's routing policy; the national defaults where the LA has set none."""
+    return {r["la"]: Policy(**{k: v for k, v in r.items() if k != "la" and v is not None})
+            for r in await conn.fetch(_POLICY, las)}
+
+
 async def policy_for(conn: asyncpg.Connection, la: str) -> Policy:
-    row = await conn.fetchrow(
-        "select p.referral_delay_days, p.confirmation_due_days, p.consent_required, p.contact_attempts,"
-        " p.contact_min_days, s.confirmation_due"
-        " from (select $1::text la) x left join la_policies p on p.la = x.la"
-        " left join la_nccis_settings s on s.la = x.la", la)
-    return Policy(**{k: v for k, v in row.items() if v is not None})
+    return (await policies_for(conn, [la]))[la]
+
+
+async def lock_policy(conn: asyncpg.Connection, la: str) -> None:
+    """Serialise changes to one LA's policy until the transaction ends (two managers at once)."""
+    await conn.execute("select pg_advisory_xact_lock(hashtext('la_policy:' || $1))", la)
+
+
+async def save_policy(conn: asyncpg.Connection, la: str, values: dict, *, sub: str, name: str | None,
+                      before: dict, role: str) -> None:
+    """The LA's new numbers, and who changed them from what (policy_changes)."""
+    await conn.execute(
+        "insert into la_policies (la, referral_delay_days, confirmation_due_days, consent_required,"
+        " contact_attempts, contact_min_days) values ($1, $2, $3, $4, $5, $6) on conflict (la) do update set"
+        " referral_delay_days = $2, confirmation_due_days = $3, consent_required = $4, contact_attempts = $5,"
+        " contact_min_days = $6, updated_at = now()", la, *(values[k] for k in POLICY_FIELDS))
+    await conn.execute("insert into policy_changes (la, changed_by, changed_by_name, before, after, changed_by_role)"
+                       " values ($1, $2, $3, $4, $5, $6)", la, sub, name, before, values, role)
+
+
+async def policy_changes(conn, la: str, limit: int = 50) -> list[asyncpg.Record]:
+    return await conn.fetch("select changed_by, changed_by_name, changed_by_role, before, after, at from policy_changes"
+                            " where la = $1 order by id desc limit $2", la, limit)
+
+
+# Cases whose young person asked for help on their own pages (issue 17), for the work list's filter.
+ASKED_FOR_HELP = "exists (select from you_answers a where a.kind = 'help' and a.case_id = cases.case_id)"
+_CLOSED = [CaseStatus.CLOSED, CaseStatus.TRANSFERRED]
+
+
+async def status_counts(conn, la: str | None) -> dict[str, int]:
+    """How many cases of each status the LA (None: every LA) holds."""
+    rows = await conn.fetch("select status, count(*) from cases where ($1::text is null or responsible_la = $1)"
+                            " group by status", la)
+    return {r["status"]: r["count"] for r in rows}
+
+
+async def reasons_in_use(conn, la: str | None) -> list[str]:
+    rows = await conn.fetch("select distinct reason from cases where ($1::text is null or responsible_la = $1)"
+                            " order by reason", la)
+    return [r["reason"] for r in rows]
+
+
+async def open_cases_assigned(conn, sub: str) -> int:
+    return await conn.fetchval("select count(*) from cases where assigned_to = $1 and status <> all($2)", sub,
+                               _CLOSED)
+
+
+async def open_case_ages(conn) -> list[asyncpg.Record]:
+    """Open cases by LA and status, with the age in seconds of each group's oldest (the queue metrics)."""
+    return await conn.fetch(
+        "select responsible_la, status, count(*) n, extract(epoch from now() - min(opened_at))::float8 oldest"
+        " from cases where status <> all($1::text[]) group by responsible_la, status", _CLOSED)
 
 
 async def upsert_young_person(conn: asyncpg.Connection, *, person_key: str, leaver_id: UUID | None,
@@ -130,8 +190,8 @@ async def schedule(conn, kind: str, person_key: str, case_id: UUID | None, due_o
 
 async def open_cases_of(conn, person_key: str) -> list[asyncpg.Record]:
     return await conn.fetch(
-        f"select {CASE_COLUMNS} from cases where person_key = $1 and status not in ('closed', 'transferred')"
-        " order by opened_at for update", person_key)
+        f"select {CASE_COLUMNS} from cases where person_key = $1 and status <> all($2)"
+        " order by opened_at for update", person_key, _CLOSED)
 
 
 async def erase_people(conn: asyncpg.Connection, keys: list[str]) -> None:

@@ -1,7 +1,7 @@
 """la_tracker's pages for LA tracking staff: the queue, the case, its actions, duplicate reviews, the NCCIS return.
 
-Each page calls the same functions as the JSON API (services/la_tracker/api.py), so the rules,
-scoping (another LA's case is a 404) and audit are the API's; this module only presents them.
+Each page calls the same functions as the JSON API (services/la_tracker/queries*.py), so the rules,
+scoping (another LA's case is a 404) and audit are one implementation; this module only presents them.
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from onward import web
-from onward.audit import record_read
+from onward.http import download
 from onward.la_data import local_authorities
 from schemas import nccis
-from services.la_tracker import api, api_admin, api_casework, api_nccis, api_reviews, casework, domain
+from services.la_tracker import domain, queries, queries_nccis, queries_reviews, store_casework
 from services.la_tracker.casework_wire import CHANNELS, AssignIn, HandoffIn, NoteIn, TaskIn
 from services.la_tracker.wire import ActivityIn, ConsentIn, ContactIn, ReviewDecision
 
@@ -44,7 +44,7 @@ def who(request: Request):
 
 
 async def _case_page(request: Request, case_id: UUID, template: str = "case.html", status_code: int = 200, **extra):
-    case = await api.get_case(request, case_id, who(request))
+    case = await queries.get_case(request.app.state.pool, case_id, who(request))
     area = local_authorities()[case["responsible_la"]].region
     done = request.query_params.get("done", "")
     message = (f"Consent recorded and referred to {area} National Careers Service" if done == "consent_referred"
@@ -53,8 +53,8 @@ async def _case_page(request: Request, case_id: UUID, template: str = "case.html
     title = extra.pop("title", "Case")
     user = who(request)
     async with request.app.state.pool.acquire() as conn:
-        extra.setdefault("tasks", await casework.open_tasks(conn, case_id))
-        staff = await casework.staff_of(conn, case["responsible_la"])
+        extra.setdefault("tasks", await store_casework.open_tasks(conn, case_id))
+        staff = await store_casework.staff_of(conn, case["responsible_la"])
     extra["assign_options"] = ([(user.sub, f"Me ({user.label})")] if user.la else []) + [
         (s["sub"], s["name"]) for s in staff if s["sub"] != user.sub] + [("", "Nobody")]
     c = case["consent"]
@@ -86,9 +86,8 @@ FORMS = {
                 ("wants", "best_time", "best_channel", "access_needs", "contact_notes", "share_notes",
                  "officer_contact")),
 }
-ACTIONS = {"contact": api.record_contact, "activity": api.set_activity, "consent": api.record_consent,
-           "assign": api_casework.assign, "task": api_casework.add_task, "note": api_casework.add_note,
-           "handoff": api_casework.set_handoff}
+ACTIONS = {"contact": queries.record_contact, "assign": queries.assign, "task": queries.add_task,
+           "note": queries.add_note, "handoff": queries.set_handoff}
 
 
 @pages.get("/cases/{case_id}/{action}")
@@ -108,7 +107,7 @@ def _choices() -> dict:
 async def action_submit(request: Request, case_id: UUID, action: str) -> Response:
     if action not in FORMS:
         raise HTTPException(404, "page not found")
-    user = who(request)
+    user, pool = who(request), request.app.state.pool
     form = await request.form()
     web.check_csrf(request, form)
     template, title, model, names = FORMS[action]
@@ -119,17 +118,19 @@ async def action_submit(request: Request, case_id: UUID, action: str) -> Respons
         if action in ("referral", "handoff"):
             data["share_notes"] = data.get("share_notes") == "yes"
         if action == "referral":
-            await api.refer(request, case_id, user, HandoffIn.model_validate({k: v for k, v in data.items()
-                                                                               if v is not None}))
+            handoff = HandoffIn.model_validate({k: v for k, v in data.items() if v is not None})
+            await queries.refer(pool, case_id, user, handoff.model_dump())
         else:
             if action == "consent" and data["share_with_ncs"] is not None:
                 data["share_with_ncs"] = data["share_with_ncs"] == "yes"
             body = model.model_validate({k: v for k, v in data.items() if v is not None})
             if action == "activity":
-                await api.set_activity(request, case_id, body, user)
-            else:
-                result = await ACTIONS[action](request, case_id, body, user)
+                await queries.set_activity(pool, case_id, user, body, request.app.state.clock())
+            elif action == "consent":
+                result = await queries.record_consent(pool, case_id, user, body, request.app.state.clock())
                 done = "consent_referred" if result.get("referred_to") else action
+            else:
+                await ACTIONS[action](pool, case_id, user, body)
     except ValidationError as exc:
         errors = web.form_errors(exc)
     except HTTPException as exc:
@@ -150,7 +151,8 @@ REVIEW_TABS = [("open", "To decide"), ("merged", "Merged"), ("kept_apart", "Kept
 async def reviews(request: Request, status: str = "open", page: int = 1) -> Response:
     if status not in dict(REVIEW_TABS) or not 1 <= page <= 100_000:
         raise HTTPException(404, "page not found")
-    result = await api_reviews.list_reviews(request, who(request), status=status, page_no=page, page_size=10)
+    result = await queries_reviews.list_reviews(request.app.state.pool, who(request), status=status, page_no=page,
+                                                page_size=10)
     return web.render(request, "reviews.html", title="Possible duplicates", result=result, status=status,
                       tabs=REVIEW_TABS, base=f"/reviews?status={status}&",
                       done=DONE.get(request.query_params.get("done", "")))
@@ -167,9 +169,9 @@ async def decide(request: Request, review_id: UUID) -> Response:
     except ValidationError:
         raise HTTPException(422, "Choose whether to merge the records or keep them apart.") from None
     if body.decision == "merge" and form.get("confirm") != "yes":
-        review = await api_reviews.get_review(request, review_id, user)
+        review = await queries_reviews.get_review(request.app.state.pool, review_id, user)
         return web.render(request, "review_confirm.html", title="Merge these records?", r=review)
-    await api_reviews.decide_review(request, review_id, body, user)
+    await queries_reviews.decide(request.app.state.pool, review_id, user, body.decision)
     return RedirectResponse("/reviews?done=review", status_code=303)
 
 
@@ -177,7 +179,7 @@ async def decide(request: Request, review_id: UUID) -> Response:
 async def split(request: Request, review_id: UUID) -> Response:
     user = who(request)
     web.check_csrf(request, await request.form())
-    await api_reviews.split_review(request, review_id, user)
+    await queries_reviews.split(request.app.state.pool, review_id, user, request.app.state.clock())
     return RedirectResponse("/reviews?status=split&done=split", status_code=303)
 
 
@@ -195,21 +197,20 @@ async def export_file(request: Request, fmt: str, period_end: str | None = None,
         raise HTTPException(404, "page not found")
     try:
         end = date.fromisoformat(period_end or "")
-        if not api_nccis.PERIOD_ENDS[0] <= end <= api_nccis.PERIOD_ENDS[1]:
+        if not queries_nccis.PERIOD_ENDS[0] <= end <= queries_nccis.PERIOD_ENDS[1]:
             raise ValueError(period_end)
     except ValueError:
         return web.render(request, "exports.html", status_code=422, title="NCCIS return", la=user.la,
                           period_end=period_end, errors={"period_end": "Enter the period end as a real date"})
-    handler = api_nccis.nccis_xml if fmt == "xml" else api_nccis.nccis_csv
-    return await handler(request, end, user, la)
+    state = request.app.state
+    text, media_type, name = await queries_nccis.return_file(state.pool, user, la, end, fmt, ids=state.nccis_ids,
+                                                             env=state.env, today=state.clock())
+    return download(text, media_type, name)
 
 
 def install(app: FastAPI) -> None:
-    from services.la_tracker import web_worklist
-
     web.install(app, SITE)
     app.state.jinja.globals.update(reason_words=domain.reason_text, characteristic_codes=nccis.CHARACTERISTIC_CODES)
     # The macros module copied the globals when it was made: make it again so the timeline sees the reasons.
     app.state.jinja.globals["ui"] = app.state.jinja.get_template("macros.html").make_module()
-    app.include_router(web_worklist.pages)
     app.include_router(pages)

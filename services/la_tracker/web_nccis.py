@@ -1,8 +1,8 @@
 """NCCIS pages: "check before you send" and the LA's NCCIS settings (currency table and defaults).
 
 The check lists counts per priority first, then each breach with its rule number, priority and young
-person, linking to the case where it can be fixed. Both pages call the JSON API's functions
-(services/la_tracker/api_nccis.py), so its rules, scoping and audit apply.
+person, linking to the case where it can be fixed. Both pages call the functions the JSON API
+calls (services/la_tracker/queries_nccis.py), so the rules, scoping and audit are one implementation.
 """
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from pydantic import ValidationError
 
 from onward import web
 from schemas import nccis
-from services.la_tracker import api_nccis
+from services.la_tracker import queries_nccis as queries
 from services.la_tracker.currency import RULE_LABELS
 from services.la_tracker.web import _case_page, who
+from services.la_tracker.wire import LevelOfNeedIn, NccisSettingsIn
 
 pages = APIRouter(include_in_schema=False)
 
@@ -31,7 +32,8 @@ async def check_page(request: Request, period_end: str | None = None, la: str | 
     except ValueError:
         return web.render(request, "nccis_check.html", status_code=422, title="Check the NCCIS return", result=None,
                           la=la, period_end=period_end, errors={"period_end": "Enter the period end as a real date"})
-    result = await api_nccis.nccis_check(request, end, user, la)
+    state = request.app.state
+    result = await queries.check(state.pool, user, la, end, ids=state.nccis_ids, env=state.env, today=state.clock())
     return web.render(request, "nccis_check.html", title="Check the NCCIS return", result=result, la=la,
                       period_end=end.isoformat())
 
@@ -45,7 +47,7 @@ def _settings_page(request: Request, settings: dict, status_code: int = 200, err
 
 @pages.get("/exports/settings")
 async def settings_page(request: Request, la: str | None = None) -> Response:
-    settings = await api_nccis.get_settings(request, who(request), la)
+    settings = await queries.get_settings(request.app.state.pool, who(request), la)
     return _settings_page(request, settings, done=request.query_params.get("done") == "1")
 
 
@@ -59,11 +61,11 @@ async def save_settings(request: Request, la: str | None = None) -> Response:
     body = {"level_of_need_default": data["level_of_need_default"], "confirmation_due": data["confirmation_due"],
             "currency": {name[9:]: data[name] for name in names if data[name]}}
     try:
-        await api_nccis.put_settings(request, api_nccis.NccisSettingsIn.model_validate(body), user, la)
+        await queries.put_settings(request.app.state.pool, user, la, NccisSettingsIn.model_validate(body))
     except ValidationError as exc:
         errors = {".".join(str(p) for p in e["loc"]).replace("currency.", "currency_").split(".")[0]:
                   e["msg"].removeprefix("Value error, ") for e in exc.errors()}
-        current = await api_nccis.get_settings(request, user, la)
+        current = await queries.get_settings(request.app.state.pool, user, la)
         shown = {**current, **{k: v for k, v in body.items() if k != "currency" and v}, "currency": {
             **current["currency"], **body["currency"]}}
         return _settings_page(request, shown, status_code=422, errors=errors)
@@ -89,11 +91,11 @@ async def level_of_need_submit(request: Request, case_id: UUID) -> Response:
     web.check_csrf(request, form)
     level = web.form_data(form, "level_of_need")["level_of_need"]
     try:
-        body = api_nccis.LevelOfNeedIn.model_validate({"level_of_need": level})
+        body = LevelOfNeedIn.model_validate({"level_of_need": level})
     except ValidationError:
         return await _case_page(request, case_id, "case_level_of_need.html", status_code=422, title="Level of need",
                                 levels=LEVELS, data={}, errors={"level_of_need": "Select a level of need"})
-    await api_nccis.set_level_of_need(request, case_id, body, user)
+    await queries.set_level_of_need(request.app.state.pool, case_id, user, body.level_of_need)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 

@@ -1,6 +1,6 @@
 """The LA's work list pages: the queue (open cases by default, "My cases", search, filters, CSV of the
-current list, bulk assignment) and "Due today" (follow-up tasks). Each calls the JSON API's functions,
-so scoping and audit are the API's."""
+current list, bulk assignment) and "Due today" (follow-up tasks). Each calls the functions the JSON
+API calls (services/la_tracker/queries.py), so scoping and audit are one implementation."""
 from __future__ import annotations
 
 from datetime import date
@@ -11,9 +11,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from onward import web
+from onward.http import download
 from onward.audit import record_read
-from services.la_tracker import api, api_casework, casework, domain, worklist
+from services.la_tracker import casework, domain, queries, store, store_casework, worklist
 from services.la_tracker.casework_wire import BulkAssignIn
+from services.la_tracker.web import who
 
 pages = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
@@ -21,11 +23,6 @@ SORTS = [("worklist", "Returned by the NCS, then highest priority"), ("-opened_a
          ("opened_at", "Oldest first"), ("-updated_at", "Recently updated"), ("last_contact_at", "Least recently contacted")]
 FILTERS = ("status", "assigned", "priority", "reason", "min_age_days", "q", "asked", "sort", "page")
 VIEWS = [("open", None, "Open"), ("open", "me", "My cases"), ("open", "none", "Unassigned")]
-
-
-def who(request: Request):
-    from services.la_tracker.web import who as signed_in
-    return signed_in(request)
 
 
 def read_filters(params) -> tuple[dict, dict]:
@@ -58,7 +55,7 @@ def read_filters(params) -> tuple[dict, dict]:
             date.fromisoformat(q.strip())
         except ValueError:
             errors["q"], f["q"] = "Enter a date of birth that exists, as year-month-day, for example 2008-08-27", None
-    if f.get("sort") and f["sort"].lstrip("-") not in api.CASE_SORTS:
+    if f.get("sort") and f["sort"].lstrip("-") not in queries.CASE_SORTS:
         errors["sort"], f["sort"] = "Select an order from the list", None
     return f, errors
 
@@ -74,8 +71,8 @@ async def queue(request: Request) -> Response:
     user = who(request)
     f, errors = read_filters(request.query_params)
     page_no = f.get("page") or 1
-    result = await api.list_cases(request, user, person_key=None, page_no=page_no, page_size=PAGE_SIZE,
-                                  **_api_args(f))
+    result = await queries.list_cases(request.app.state.pool, user, page_no=page_no, page_size=PAGE_SIZE,
+                                      **_api_args(f))
     kept = {k: v for k, v in f.items() if v is not None and k != "page" and not (k == "status" and v == "open")}
     base = "/cases?" + (urlencode(kept) + "&" if kept else "")
     last = max(1, -(-result["total"] // PAGE_SIZE))
@@ -85,11 +82,9 @@ async def queue(request: Request) -> Response:
         await casework.seen(conn, user)
         await record_read(conn, user, "case", [c["case_id"] for c in result["items"]],
                               ("given_name", "family_name"), action="list")
-        reasons = await conn.fetch("select distinct reason from cases where ($1::text is null or responsible_la = $1)"
-                                   " order by reason", user.la)
-        staff = await casework.staff_of(conn, user.la)
-        mine = await conn.fetchval("select count(*) from cases where assigned_to = $1 and status <> all($2)",
-                                   user.sub, [domain.CLOSED, domain.TRANSFERRED])
+        reasons = await store.reasons_in_use(conn, user.la)
+        staff = await store_casework.staff_of(conn, user.la)
+        mine = await store.open_cases_assigned(conn, user.sub)
     for case in result["items"]:
         case["name"] = f"{case['given_name']} {case['family_name']}" if case.get("given_name") else "(merged record)"
         case["due_or_review"] = worklist.due_or_review(case)
@@ -97,7 +92,7 @@ async def queue(request: Request) -> Response:
     total_open = sum(n for s, n in counts.items() if s in domain.OPEN_STATUSES)
     return web.render(request, "queue.html", title="Cases", result=result, filters=f, errors=errors,
                       statuses=domain.CASE_STATUSES,
-                      reason_options=[(r["reason"], domain.reason_text(r["reason"])) for r in reasons],
+                      reason_options=[(r, domain.reason_text(r)) for r in reasons],
                       staff_options=[(s["sub"], s["name"]) for s in staff],
                       sorts=SORTS, base=base, kept=kept, total_open=total_open, total_all=sum(counts.values()),
                       mine=mine, reason_text=domain.reason_text, page_size=PAGE_SIZE,
@@ -111,7 +106,7 @@ async def queue_csv(request: Request) -> Response:
     f, errors = read_filters(request.query_params)
     if errors:
         raise HTTPException(422, "; ".join(errors.values()))
-    return await api.export_cases(request, user, **_api_args(f))
+    return download(await queries.export_cases(request.app.state.pool, user, **_api_args(f)), "text/csv", "cases.csv")
 
 
 @pages.post("/cases/assign")
@@ -128,15 +123,15 @@ async def assign_many(request: Request) -> Response:
         body = BulkAssignIn(case_ids=[UUID(i) for i in ids], assignee=assignee)
     except ValueError:
         raise HTTPException(409, "Select the cases again: the list had changed.") from None
-    await api_casework.assign_many(request, body, user)
+    await queries.assign_many(request.app.state.pool, user, body)
     return RedirectResponse(back + ("&" if "?" in back else "?") + "done=assigned", status_code=303)
 
 
 @pages.get("/tasks")
 async def due_today(request: Request, mine: str | None = None) -> Response:
     user = who(request)
-    result = await api_casework.tasks(request, user, mine=mine == "yes", due_by=None)
     today = request.app.state.clock()
+    result = await queries.tasks(request.app.state.pool, user, today, mine=mine == "yes")
     for t in result["items"]:
         t["overdue"] = date.fromisoformat(t["due_on"]) < today
     return web.render(request, "tasks.html", title="Due today", tasks=result["items"], mine=mine == "yes",
@@ -148,6 +143,6 @@ async def task_done(request: Request, task_id: UUID) -> Response:
     user = who(request)
     form = await request.form()
     web.check_csrf(request, form)
-    await api_casework.complete_task(request, task_id, user)
+    await queries.complete_task(request.app.state.pool, task_id, user)
     back = web.safe_next(form.get("back") if isinstance(form.get("back"), str) else None, "/tasks")
     return RedirectResponse(back + ("&" if "?" in back else "?") + "done=task", status_code=303)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from schemas import nccis
+from services.la_tracker.currency import validate_rule
 from schemas.text import PlainTextBody
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -46,3 +47,17 @@ class PolicyIn(Body):
     consent_required: bool = True
     contact_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     contact_min_days: Annotated[int, Field(ge=0, le=90)] = 7
+
+
+MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+
+
+class NccisSettingsIn(Body):
+    level_of_need_default: Annotated[int, Field(ge=1, le=3)] = 1
+    confirmation_due: MonthDay = "11-01"
+    currency: dict[Annotated[str, AfterValidator(nccis.validate_activity_code)],
+                   Annotated[str, AfterValidator(validate_rule)]] = {}
+
+
+class LevelOfNeedIn(Body):
+    level_of_need: Annotated[int, Field(ge=1, le=3)] | None

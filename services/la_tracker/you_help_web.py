@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from onward import web
 from onward.la_data import local_authorities
 from schemas.events_young_person import ConsentWithdrawn, HelpRequested
-from services.la_tracker import young_person as yp
+from services.la_tracker import domain, young_person as yp
 from services.la_tracker.you_forms import question_page, words_of
 from services.la_tracker.you_web import PRODUCER, emit, read_form, go_to, visit_of, visit_row
 
@@ -87,7 +87,7 @@ async def your_information(request: Request, stopped: str | None = None) -> Resp
         v = await visit_row(conn, claims)
     la = local_authorities().get(v["responsible_la"])
     sharing = not claims.get("stopped") and (claims.get("helped") or v["consent_to_ncs"]
-                                             or v["referral_status"] in ("requested", "claimed", "in_contact"))
+                                             or v["referral_status"] in domain.ACTIVE_REFERRAL)
     return web.render(request, "you_information.html", title="Who has your information", visiting=True,
                       la_name=la.name if la else "Your council", sharing=sharing, stopped=bool(stopped))
 

@@ -230,11 +230,9 @@ async def emit(request: Request, claims: dict, to: str, make_event) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    from services.la_tracker import dev_mailbox, you_help_web
-
+    """The young person's pages' errors; api.build_app includes their routers (this module's, then
+    you_help_web's and dev_mailbox's, which import this one)."""
     app.include_router(router)
-    app.include_router(you_help_web.router)
-    app.include_router(dev_mailbox.router)
 
     @app.exception_handler(VisitEnded)
     async def _ended(request: Request, _: VisitEnded) -> Response:

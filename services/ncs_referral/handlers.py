@@ -130,11 +130,7 @@ async def undo_return(conn: asyncpg.Connection, row, adviser: str, adviser_name:
 
 async def send_due_returns(conn: asyncpg.Connection, limit: int = 100) -> int:
     """Tell the LA about returns older than the undo window (several replicas: SKIP LOCKED)."""
-    rows = await conn.fetch(
-        f"select {store.COLUMNS}, note from (select *, (select detail->>'note' from referral_timeline t"
-        " where t.referral_id = r.referral_id and kind = 'outcome' order by id desc limit 1) note from referrals r"
-        " where status = 'returned_to_la' and return_sent_at is null and returned_at < now() - $1::interval"
-        " order by returned_at limit $2 for update skip locked) due", domain.UNDO_WINDOW, limit)
+    rows = await store.returns_due(conn, domain.UNDO_WINDOW, limit)
     for row in rows:
         await store.update_referral(conn, row["referral_id"], return_sent_at=datetime.now(timezone.utc))
         await outbox.add(conn, ReferralOutcomeRecorded(

@@ -132,3 +132,13 @@ async def assigned_count(conn, sub: str) -> int:
     """How many open referrals are assigned to this adviser ("My referrals")."""
     return await conn.fetchval("select count(*) from referrals where assigned_to = $1 and status = any($2::text[])",
                                sub, sorted(domain.OPEN))
+
+
+async def returns_due(conn, undo_window, limit: int) -> list[asyncpg.Record]:
+    """Returns to the LA older than the undo window and not yet sent, with the adviser's last note;
+    locked, skipping those another replica holds."""
+    return await conn.fetch(
+        f"select {COLUMNS}, note from (select *, (select detail->>'note' from referral_timeline t"
+        " where t.referral_id = r.referral_id and kind = 'outcome' order by id desc limit 1) note from referrals r"
+        " where status = 'returned_to_la' and return_sent_at is null and returned_at < now() - $1::interval"
+        " order by returned_at limit $2 for update skip locked) due", undo_window, limit)

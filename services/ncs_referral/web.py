@@ -54,13 +54,7 @@ def waiting(seconds: int) -> str:
 @pages.get("/referrals")
 async def queue(request: Request) -> Response:
     user = who(request)
-    errors: dict[str, str] = {}
-    try:
-        filters = Filters.model_validate(web.query_data(request.query_params, *Filters.model_fields))
-    except ValidationError as exc:
-        errors, filters = web.form_errors(exc), Filters()
-    if filters.status and filters.status not in domain.REFERRAL_STATUSES:
-        errors["status"], filters.status = "Select a status from the list", None
+    filters, errors = web.query_filters(request.query_params, Filters, domain.REFERRAL_STATUSES)
     if filters.sort and filters.sort.lstrip("-") not in queries.SORT_KEYS:
         errors["sort"], filters.sort = "Select an order from the list", None
     if filters.q is not None and not search.is_valid(filters.q):

@@ -11,8 +11,8 @@ import asyncpg
 from onward import erasure, outbox
 from onward.person_key import person_key
 from schemas import nccis
-from schemas.events import (CaseStatusChanged, Consent, Destination, DestinationReported, LeaverRegistered,
-                            PersonErasureRequested, Send)
+from schemas.events import (CaseStatus, CaseStatusChanged, Consent, Destination, DestinationReported,
+                            LeaverRegistered, PersonErasureRequested, Send)
 from services.school_exit import store
 from services.school_exit.wire import DestinationIn, LeaverIn
 
@@ -114,13 +114,15 @@ async def report_destination(conn: asyncpg.Connection, leaver_row: asyncpg.Recor
         destination=Destination(**dest)))
 
 
-# Feedback: LA case statuses mapped onto what the school sees.
-_CASE_TO_ONWARD = {
-    "awaiting_confirmation": "awaiting_confirmation",
-    "not_known": "with_la", "neet": "with_la", "send_caseload": "with_la", "leaving_care": "with_la",
-    "transferred": "with_la", "referred_to_ncs": "referred_to_ncs", "closed": "closed",
-    "destination_confirmed": "destination_confirmed",
-}
+# Feedback: the LA case statuses (schemas.events.CaseStatus) the school sees by name; any other open
+# or transferred case is "with_la" (the LA follows up).
+_CASE_TO_ONWARD: dict[CaseStatus, str] = {
+    "awaiting_confirmation": "awaiting_confirmation", "referred_to_ncs": "referred_to_ncs", "closed": "closed"}
+
+
+def onward_status(case_status: CaseStatus) -> str:
+    """What the school sees of an LA case status."""
+    return _CASE_TO_ONWARD.get(case_status, "with_la")
 
 
 async def on_case_status_changed(conn: asyncpg.Connection, event: CaseStatusChanged) -> None:
@@ -129,7 +131,7 @@ async def on_case_status_changed(conn: asyncpg.Connection, event: CaseStatusChan
     row = await store.get_leaver(conn, event.leaver_id, for_update=True)
     if row is None:
         return
-    await store.set_onward_status(conn, event.leaver_id, _CASE_TO_ONWARD.get(event.status, "with_la"),
+    await store.set_onward_status(conn, event.leaver_id, onward_status(event.status),
                                   "case_status_changed", _feedback(event))
 
 
@@ -143,27 +145,16 @@ async def on_case_statuses_changed(conn: asyncpg.Connection, events: list[CaseSt
     its leaver's timeline, in order, and each leaver ends with its last status. Leaves nothing over."""
     changes = [e for e in events if e.leaver_id is not None]
     if changes:
-        await conn.execute(
-            "insert into leaver_timeline (leaver_id, kind, detail)"
-            " select v.id, 'case_status_changed', v.detail from unnest($1::uuid[], $2::jsonb[]) with ordinality"
-            " v(id, detail, n) where exists (select 1 from leavers l where l.leaver_id = v.id) order by v.n",
-            [e.leaver_id for e in changes], [_feedback(e) for e in changes])
-        last = {e.leaver_id: _CASE_TO_ONWARD.get(e.status, "with_la") for e in changes}
-        await conn.execute(
-            "update leavers l set onward_status = v.status, onward_status_at = now()"
-            " from unnest($1::uuid[], $2::text[]) v(id, status) where l.leaver_id = v.id",
-            list(last), list(last.values()))
+        await store.add_timelines(conn, "case_status_changed", [(e.leaver_id, _feedback(e)) for e in changes])
+        await store.set_onward_statuses(conn, {e.leaver_id: onward_status(e.status) for e in changes})
     return []
-
 
 
 async def erase_person(conn: asyncpg.Connection, pkey: str, reason: str, correlation_id: UUID) -> tuple[UUID, int]:
     """Erase school_exit's copy of a young person (their leaver reports and timelines, and the outbox
     payloads that carried them) and ask the other services to do the same, in one transaction."""
     erasure_id = uuid4()
-    await conn.execute("delete from leaver_timeline where leaver_id in"
-                       " (select leaver_id from leavers where person_key = $1)", pkey)
-    removed = int((await conn.execute("delete from leavers where person_key = $1", pkey)).split()[-1])
+    removed = await store.erase_person(conn, pkey)
     await erasure.forget(conn, [pkey], erasure_id)
     await outbox.add(conn, PersonErasureRequested(producer=PRODUCER, correlation_id=correlation_id, person_key=pkey,
                                                   erasure_id=erasure_id, reason=reason))

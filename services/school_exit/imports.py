@@ -1,4 +1,4 @@
-"""File import: what the two readers (leaver_csv, ctf) share, and the one entry point the API and pages call.
+"""File import: what the two readers (leaver_csv, ctf) share (queries.read_file chooses the reader).
 
 Parsing only; validation is intake.validate, the same as for JSON. Each row keeps the names its file
 uses (CSV columns, CTF elements), so a problem is reported in the words of the file, not the API's.
@@ -67,12 +67,3 @@ def decode_text(data: bytes) -> str:
 def is_xml(data: bytes) -> bool:
     """A CTF starts with `<` once a byte-order mark and white space are set aside."""
     return data.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<"
-
-
-def read_file(data: bytes, laestab: str, leaving_date: date | None) -> list[Row]:
-    """The rows of a CSV or a CTF, whichever the file is; `laestab` is the uploading school's."""
-    from services.school_exit import ctf, leaver_csv
-
-    if is_xml(data):
-        return ctf.parse(data, laestab, leaving_date)
-    return leaver_csv.parse(data, laestab)

@@ -115,3 +115,26 @@ async def best_known_activities(conn, laestab: str, since: date) -> list[asyncpg
         "   and t.kind = 'case_status_changed' and t.detail->>'activity_code' is not null"
         "   order by t.id desc limit 1) la_activity"
         " from leavers l where l.school_laestab = $1 and l.leaving_date >= $2", laestab, since)
+
+
+async def add_timelines(conn: asyncpg.Connection, kind: str, entries: list[tuple[UUID, dict]]) -> None:
+    """One timeline entry per (leaver_id, detail), in order; a leaver not (or no longer) held is skipped."""
+    await conn.execute(
+        "insert into leaver_timeline (leaver_id, kind, detail)"
+        " select v.id, $3::text, v.detail from unnest($1::uuid[], $2::jsonb[]) with ordinality"
+        " v(id, detail, n) where exists (select 1 from leavers l where l.leaver_id = v.id) order by v.n",
+        [leaver_id for leaver_id, _ in entries], [detail for _, detail in entries], kind)
+
+
+async def set_onward_statuses(conn: asyncpg.Connection, statuses: dict[UUID, str]) -> None:
+    await conn.execute(
+        "update leavers l set onward_status = v.status, onward_status_at = now()"
+        " from unnest($1::uuid[], $2::text[]) v(id, status) where l.leaver_id = v.id",
+        list(statuses), list(statuses.values()))
+
+
+async def erase_person(conn: asyncpg.Connection, pkey: str) -> int:
+    """Delete a young person's leaver reports and their timelines; how many reports there were."""
+    await conn.execute("delete from leaver_timeline where leaver_id in"
+                       " (select leaver_id from leavers where person_key = $1)", pkey)
+    return int((await conn.execute("delete from leavers where person_key = $1", pkey)).split()[-1])

@@ -1,7 +1,7 @@
 """school_exit's pages for a school's data manager: upload a file, the school's leavers and what happened
 next, record or correct a destination, and the destinations summary (Gatsby Benchmark 3).
 
-Each page calls the same functions as the JSON API (services/school_exit/api.py), so the rules, the
+Each page calls the same functions as the JSON API (services/school_exit/queries.py), so the rules, the
 scoping (another school's leaver is a 404) and the audit are the API's; this module only presents them.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from onward import web
 from onward.audit import record_read
-from services.school_exit import api, domain, leaver_csv, store
+from services.school_exit import domain, leaver_csv, queries, store
 from services.school_exit.wire import DestinationIn
 
 SITE = web.Site(service="school_exit", service_name="Report school leavers", roles=("school",),
@@ -42,13 +42,7 @@ class LeaverFilters(BaseModel):
 
 
 def _filters(request: Request) -> tuple[LeaverFilters, dict[str, str]]:
-    errors: dict[str, str] = {}
-    try:
-        filters = LeaverFilters.model_validate(web.query_data(request.query_params, *LeaverFilters.model_fields))
-    except ValidationError as exc:
-        errors, filters = web.form_errors(exc), LeaverFilters()
-    if filters.status and filters.status not in domain.ONWARD_STATUSES:
-        errors["status"], filters.status = "Select a status from the list", None
+    filters, errors = web.query_filters(request.query_params, LeaverFilters, domain.ONWARD_STATUSES)
     if filters.q is not None and len(filters.q) < 2:
         errors["q"], filters.q = "Enter at least 2 letters of a name, or a whole UPN", None
     return filters, errors
@@ -76,7 +70,7 @@ async def leavers(request: Request) -> Response:
 
 @pages.get("/leavers/{leaver_id}")
 async def leaver_page(request: Request, leaver_id: UUID, done: str | None = None) -> Response:
-    leaver = await api.get_leaver(request, leaver_id, who(request))  # 404 for another school's; audited
+    leaver = await queries.get_leaver(request.app.state.pool, leaver_id, who(request))  # 404 for another school's
     return web.render(request, "leaver.html", title=f"{leaver['given_name']} {leaver['family_name']}", leaver=leaver,
                       status_words=domain.ONWARD_STATUS_WORDS, done=done == "destination")
 
@@ -84,7 +78,7 @@ async def leaver_page(request: Request, leaver_id: UUID, done: str | None = None
 async def _destination_form(request: Request, leaver_id: UUID, data: dict | None, errors: dict,
                             status_code: int = 200):
     """The form, filled with `data` (or the destination already reported when `data` is None)."""
-    leaver = await api.get_leaver(request, leaver_id, who(request))  # 404 for another school's; audited
+    leaver = await queries.get_leaver(request.app.state.pool, leaver_id, who(request))  # 404 for another school's
     return web.render(request, "destination.html", status_code=status_code, title="Record their destination",
                       leaver=leaver, data=data if data is not None else leaver.get("destination") or {},
                       errors=errors, statuses=DESTINATION_STATUSES)
@@ -108,7 +102,7 @@ async def destination_submit(request: Request, leaver_id: UUID) -> Response:
         if "status" in errors and data["status"] is None:
             errors["status"] = "Select whether it has started"
         return await _destination_form(request, leaver_id, data, errors, status_code=422)
-    await api.put_destination(request, leaver_id, body, user, None)
+    await queries.put_destination(request.app.state.pool, leaver_id, body, user, uuid4())
     return RedirectResponse(f"/leavers/{leaver_id}?done=destination", status_code=303)
 
 
@@ -137,14 +131,16 @@ async def upload(request: Request) -> Response:
     web.check_csrf(request, form)
     parts, leaving, problem = _date_parts(form, "leaving_date")
     upload_file = form.get("file")
-    data = await upload_file.read(api.MAX_FILE_BYTES + 1) if hasattr(upload_file, "read") else b""
+    data = await upload_file.read(queries.MAX_FILE_BYTES + 1) if hasattr(upload_file, "read") else b""
     errors = {"leaving_date": problem} if problem else {}
     if not data:
         errors["file"] = "Select a CSV or CTF file to upload"
     summary, rows = None, []
     if not errors:
         try:
-            summary, rows = await api.import_rows(request, user, user.laestab, data, leaving, uuid4())
+            secret = request.app.state.settings.person_key_secret.get_secret_value()
+            summary, rows = await queries.import_rows(request.app.state.pool, secret, user, user.laestab, data, leaving,
+                                                      uuid4(), request.app.state.clock())
         except HTTPException as exc:
             if exc.status_code not in (413, 422):
                 raise

@@ -49,6 +49,16 @@ def test_checker_refuses_removed_retyped_and_newly_required_fields_but_allows_ne
     assert contract.incompatibilities(old, nested) != []
 
 
+def test_checker_allows_free_text_to_become_named_values_but_not_the_reverse_or_new_values():
+    """CaseStatusChanged.status was any text and is now la_tracker's case statuses (the values it wrote)."""
+    text, named = {"properties": {"status": {"type": "string"}}}, {"properties": {"status": {"type": "string",
+                                                                                             "enum": ["a", "b"]}}}
+    more = {"properties": {"status": {"type": "string", "enum": ["a", "b", "c"]}}}
+    assert contract.incompatibilities(text, named) == []
+    assert contract.incompatibilities(named, text) == ["status: type changed"]
+    assert contract.incompatibilities(named, more) == ["status: type changed"]
+
+
 def test_the_topic_registry_says_who_consumes_and_produces_what_the_code_does(tmp_path):
     """The ACLs come from PRODUCED_BY/CONSUMED_BY: they must match the workers and the events' producers."""
     import importlib

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from services.school_exit import ctf, imports, intake, leaver_csv
+from services.school_exit import ctf, imports, intake, leaver_csv, queries
 from tests.e2e.leavers import leaver
 from tests.school_files import BOM, csv_file, ctf as ctf_file
 
@@ -19,7 +19,7 @@ def test_ctf_reads_the_uploading_schools_own_history_entry_latest_sen_gender_eth
     p = leaver(sen=[("2024-01-10", "E"), ("2019-09-01", "K")], in_care="1", gender="M", ethnicity="ABAN")
     data = ctf_file([p])
     assert data.startswith(BOM)
-    [row] = imports.read_file(data, "8314001", None)
+    [row] = queries.read_file(data, "8314001", None)
     problems, checked = _checked(row)
     assert problems == []
     assert checked.leaving_date.isoformat() == p["leaving_date"]  # not the primary school's 2019-07-19
@@ -104,7 +104,7 @@ def _uk(iso: str) -> str:
 ])
 def test_ctf_with_a_dtd_entities_or_not_utf8_is_refused_before_anything_is_expanded(attack):
     with pytest.raises(imports.UnreadableFile):
-        imports.read_file(attack, "8314001", None)
+        queries.read_file(attack, "8314001", None)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -135,7 +135,7 @@ def test_ctf_control_character_in_a_pupils_name_names_the_element_and_the_other_
     """Written in the file or as a character reference: XML 1.0 allows neither, yet one pupil's bad name
     must not refuse the whole file."""
     data = ctf_file([leaver(), leaver(given_name="AmCTLira"), leaver()]).replace(b"CTL", written)
-    rows = imports.read_file(data, "8314001", None)
+    rows = queries.read_file(data, "8314001", None)
     checked = [_checked(r) for r in rows]
     assert [problems for problems, _ in checked[::2]] == [[], []]
     [problem] = checked[1][0]
@@ -145,6 +145,6 @@ def test_ctf_control_character_in_a_pupils_name_names_the_element_and_the_other_
 
 def test_ctf_keeps_legal_character_references_and_tabs_as_they_are():
     data = ctf_file([leaver(given_name="Aa", family_name="O'Neil")]).replace(b">Aa<", b">&#65;my<")
-    [row] = imports.read_file(data.replace(b"O&apos;Neil", b"O&#x27;Neil").replace(b"O'Neil", b"O&#x27;Neil"),
+    [row] = queries.read_file(data.replace(b"O&apos;Neil", b"O&#x27;Neil").replace(b"O'Neil", b"O&#x27;Neil"),
                               "8314001", None)
     assert (row.leaver["given_name"], row.leaver["family_name"]) == ("Amy", "O'Neil")
