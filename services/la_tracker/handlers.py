@@ -1,6 +1,7 @@
 """la_tracker use cases on events. Each runs inside the consumer's transaction; events go via the outbox."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from uuid import UUID, uuid4
@@ -8,6 +9,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from onward import erasure, outbox
+from onward.postcodes import directory
 from onward.la_data import la_of_laestab, local_authorities
 from schemas import nccis
 from schemas.events import (CaseStatusChanged, Consent, DestinationReported, LeaverRegistered, PersonErased,
@@ -16,7 +18,6 @@ from schemas.events import (CaseStatusChanged, Consent, DestinationReported, Lea
 from schemas.identifiers import postcode_district
 from services.la_tracker import currency, domain, matching, outreach, store, store_you
 from services.la_tracker.domain import Decision, ReferralStatus, YoungPerson
-from services.la_tracker.postcodes import directory
 
 PRODUCER = "la_tracker"
 ACTIVE_REFERRAL = domain.ACTIVE_REFERRAL  # the statuses la_tracker writes: domain.ReferralStatus
@@ -95,8 +96,7 @@ async def on_leaver_registered(conn: asyncpg.Connection, ev: LeaverRegistered, *
     await matching.record(conn, ev, match)
     if prior is not None and prior["responsible_la"] != la:
         await _transfer(conn, ev, pkey, to_la=la)
-    decision = domain.route(young_person(facts, code, state), await store.policy_for(conn, la), today)
-    await apply_decision(conn, ev, pkey, la, decision, today=today, la_review=la_review, person=person)
+    await reroute(conn, ev, pkey, la, young_person(facts, code, state), today, la_review=la_review, person=person)
     if match.review or prior is not None:  # after routing, so that the person's new case hears of it too
         await close_cross_la_reviews(conn, pkey)
 
@@ -119,9 +119,7 @@ async def record_activity(conn, cause, pkey: str, code: str, status: str, *, tod
     row = await store.get_young_person(conn, pkey, for_update=True)
     await store.set_activity(conn, pkey, code, status, today, start, review)
     la = row["responsible_la"]
-    yp = replace(young_person(row["facts"], code, status), activity_start=start)
-    decision = domain.route(yp, await store.policy_for(conn, la), today)
-    await apply_decision(conn, cause, pkey, la, decision, today=today)
+    await reroute(conn, cause, pkey, la, replace(young_person(row["facts"], code, status), activity_start=start), today)
 
 
 async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, decision: Decision, *,
@@ -157,6 +155,23 @@ async def apply_decision(conn: asyncpg.Connection, cause, pkey: str, la: str, de
         else:
             await store.update_case(conn, case["case_id"], referral_due_on=decision.refer_on)
             await store.schedule(conn, "refer", pkey, case["case_id"], decision.refer_on)
+
+
+async def decide(conn: asyncpg.Connection, leaver: YoungPerson, la: str, today: date) -> Decision:
+    """What the LA does with this young person today under its routing policy (domain.route's rule)."""
+    return domain.route(leaver, await store.policy_for(conn, la), today)
+
+
+async def reroute(conn: asyncpg.Connection, cause, pkey: str, la: str, leaver: YoungPerson, today: date, *,
+                  adjust: Callable[[Decision], Decision] | None = None, **options) -> Decision:
+    """Decide again and apply the decision to the person's case in `la`. `adjust` changes the decision
+    first (a young person's request for help refers at once); `options` go to apply_decision (e.g.
+    `person`, the young person's row when the caller has it fresh)."""
+    decision = await decide(conn, leaver, la, today)
+    if adjust is not None:
+        decision = adjust(decision)
+    await apply_decision(conn, cause, pkey, la, decision, today=today, **options)
+    return decision
 
 
 async def _schedule_lapse(conn, pkey: str, today: date) -> None:

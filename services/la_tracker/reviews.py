@@ -10,8 +10,7 @@ import asyncpg
 
 from onward.auth import Principal
 from services.la_tracker import domain, store
-from services.la_tracker.handlers import Cause, transition, withdraw_referral, young_person
-from services.la_tracker.routing import reroute
+from services.la_tracker.handlers import Cause, reroute, transition, withdraw_referral, young_person
 from services.la_tracker.staff import NotAllowed
 
 

@@ -12,8 +12,8 @@ import asyncpg
 
 from services.la_tracker import domain, store
 from services.la_tracker import currency, store_nccis
-from services.la_tracker.handlers import (ACTIVE_REFERRAL, Cause, apply_decision,
-                                         request_referral, young_person)
+from services.la_tracker.handlers import (ACTIVE_REFERRAL, Cause, decide, request_referral, reroute,
+                                         young_person)
 
 
 async def run_due(conn: asyncpg.Connection, today: date, limit: int = 100) -> int:
@@ -34,8 +34,8 @@ async def _refer(conn, job, today: date) -> str:
     if case is None or case["status"] not in domain.OPEN_STATUSES or case["referral_status"] in ACTIVE_REFERRAL:
         return "skipped_case_changed"
     person = await store.get_young_person(conn, job["person_key"])
-    decision = domain.route(young_person(person["facts"], person["activity_code"], person["activity_status"]),
-                            await store.policy_for(conn, case["responsible_la"]), today)
+    decision = await decide(conn, young_person(person["facts"], person["activity_code"], person["activity_status"]),
+                            case["responsible_la"], today)
     if not decision.refer:
         return f"skipped_{decision.reason}"
     await request_referral(conn, Cause("ReferralDelayElapsed"), case["case_id"], actor="scheduler")
@@ -77,8 +77,8 @@ async def _not_known(conn, job, person, la: str, today: date, cause_type: str) -
 
 
 async def _route_not_known(conn, job, person, la: str, today: date, cause_type: str) -> str:
-    decision = domain.route(young_person(person["facts"], "810", domain.LAPSED), await store.policy_for(conn, la), today)
-    await apply_decision(conn, Cause(cause_type), job["person_key"], la, decision, today=today)
+    decision = await reroute(conn, Cause(cause_type), job["person_key"], la,
+                             young_person(person["facts"], "810", domain.LAPSED), today)
     return f"not_known_{decision.reason}"
 
 

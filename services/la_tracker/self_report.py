@@ -16,8 +16,7 @@ import asyncpg
 
 from schemas.events_young_person import ConsentWithdrawn, DestinationSelfReported, HelpRequested
 from services.la_tracker import matching, store, store_you, young_person as yp
-from services.la_tracker.handlers import record_activity, withdraw_referral, young_person
-from services.la_tracker.routing import reroute
+from services.la_tracker.handlers import record_activity, reroute, withdraw_referral, young_person
 
 ACTOR = "young_person"
 

@@ -9,8 +9,7 @@ import asyncpg
 from onward.auth import Principal
 from onward.la_data import local_authorities
 from services.la_tracker import activity_rules, domain, store, store_nccis
-from services.la_tracker.handlers import Cause, record_activity, request_referral, young_person
-from services.la_tracker.routing import reroute
+from services.la_tracker.handlers import Cause, record_activity, request_referral, reroute, young_person
 
 
 class NotAllowed(Exception):
