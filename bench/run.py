@@ -38,6 +38,7 @@ from onward.processes import SERVICES, prepare
 from onward.settings import Settings
 from onward.stack import Stack
 from bench import nccis_return
+from bench.profile import Profile, postgres_cpu, postmaster
 from bench.you_probe import help_to_referral
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,13 +262,21 @@ async def main(args) -> dict:
         pids = processes(stack)
         async with httpx.AsyncClient() as http:
             ready_s = await warm_up(urls, http, token, warm)
-            cpu_before = {k: _proc(p)[1] for k, p in pids.items()}
+            prof = args.profile and Profile(Path(args.profile), pg, pids.get("la_tracker.worker"))
+            if prof:
+                await prof.start()
+            pg_pid = await postmaster(pg)
+            cpu_before = {k: _proc(p)[1] for k, p in pids.items()} | {"postgres": postgres_cpu(pg_pid)}
             started = time.monotonic()
             await submit(http, leavers, args.clients, token)
             ingest_s = time.monotonic() - started
             await wait_for(urls, cases, referrals, args.timeout)
             e2e_s = time.monotonic() - started
-            cpu = {k: round((_proc(p)[1] - cpu_before[k]) / e2e_s, 2) for k, p in pids.items()}
+            used = {k: _proc(p)[1] - cpu_before[k] for k, p in pids.items()}
+            used["postgres"] = postgres_cpu(pg_pid) - cpu_before["postgres"]
+            cpu = {k: round(v / e2e_s, 2) for k, v in used.items()}
+            if prof:
+                await prof.stop(used, args.leavers)
             hist, missing = await latency(urls, http, token, args.latency_rate, args.latency_seconds, background,
                                           probes)
             files = await file_imports(http, f"http://127.0.0.1:{PORTS['school_exit']}", token, for_files)
@@ -351,6 +360,8 @@ if __name__ == "__main__":
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--big-la-cases", type=int, default=20_000, help="open cases in one LA for the work-list figures")
     p.add_argument("--you-probes", type=int, default=10, help="young people asking for help on the /you/ pages")
+    p.add_argument("--profile", metavar="DIR", help="CPU per process, top SQL statements and py-spy of the"
+                   " la_tracker worker over the end-to-end phase, into DIR (bench/profile.py)")
     p.add_argument("--keep", action="store_true", help="keep the run's databases (to look into a failure)")
     res = asyncio.run(main(p.parse_args()))
     report(res)
