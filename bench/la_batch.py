@@ -1,7 +1,10 @@
 """la_tracker's set-based path on its own: N synthetic reports of new young people through
 `register_new_people` in batches of 300, against a fresh database on the local Postgres.
 
-    .venv/bin/python -m bench.la_batch [N]      (make up first: it uses the Postgres on 5544)
+    .venv/bin/python -m bench.la_batch [N [BATCH]]      (make up first: it uses the Postgres on 5544)
+
+Prints wall seconds and, less disturbed by a busy machine, the CPU seconds per 1,000 reports of this
+process and of its database backend.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from services.school_exit.handlers import _event
 from services.school_exit.wire import LeaverIn
 
 
-async def main(n: int) -> None:
+async def main(n: int, size: int = 300) -> None:
     pg = os.environ.get("ONWARD_PG_URL") or local_server_url(Path(__file__).resolve().parent.parent / ".run" / "postgres",
                                                               5544)
     name = f"labatch{uuid.uuid4().hex[:6]}"
@@ -38,17 +41,27 @@ async def main(n: int) -> None:
     conn = await asyncpg.connect(url)
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     try:
-        started, left = time.perf_counter(), 0
-        for i in range(0, n, 300):
+        backend = await conn.fetchval("select pg_backend_pid()")
+        started, cpu, pg_cpu, left = time.perf_counter(), time.process_time(), _ticks(backend), 0
+        for i in range(0, n, size):
             async with conn.transaction():
-                left += len(await batch.register_new_people(conn, events[i:i + 300], today=date.today()))
+                left += len(await batch.register_new_people(conn, events[i:i + size], today=date.today()))
         seconds = time.perf_counter() - started
-        print(json.dumps({"reports": n, "left_to_per_report_path": left, "seconds": round(seconds, 2),
-                          "reports_per_s": round(n / seconds)}))
+        per_1000 = 1000 / n
+        print(json.dumps({"reports": n, "batch": size, "left_to_per_report_path": left, "seconds": round(seconds, 2),
+                          "reports_per_s": round(n / seconds),
+                          "python_cpu_s_per_1000": round((time.process_time() - cpu) * per_1000, 3),
+                          "postgres_cpu_s_per_1000": round((_ticks(backend) - pg_cpu) * per_1000, 3)}))
     finally:
         await conn.close()
         await drop_database(pg, name)
 
 
+def _ticks(pid: int) -> float:
+    """CPU seconds used so far by a local process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000))
+    asyncio.run(main(*(int(a) for a in sys.argv[1:3])) if len(sys.argv) > 1 else main(10_000))

@@ -38,10 +38,15 @@ from onward.processes import SERVICES, prepare
 from onward.settings import Settings
 from onward.stack import Stack
 from bench import nccis_return
+from bench.profile import Profile, postgres_cpu, postmaster
 from bench.you_probe import help_to_referral
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTS = {"school_exit": 28001, "la_tracker": 28002, "ncs_referral": 28003}
+# The development mailbox stands in for GOV.UK Notify, so it sends at Notify's pace: Onward's budget of
+# 2,500 of Notify's 3,000 messages a minute (onward/notify.py). Unpaced, a 100,000 cohort's ~60,000
+# messages competed with the intake for the same two cores (docs/performance.md, session 5).
+NOTIFY_BUDGET = 2500
 
 
 async def baseline(bootstrap: str, n: int, size: int) -> float:
@@ -239,7 +244,8 @@ async def main(args) -> dict:
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     urls = await prepare(pg, settings.kafka_bootstrap_servers, settings.topic_partitions, prefix=prefix)
     stack = Stack(ROOT / ".run" / "bench", urls, settings.kafka_bootstrap_servers, ports=PORTS,
-                  env={"ONWARD_LOG_LEVEL": "WARNING"}, worker_replicas=args.replicas)
+                  env={"ONWARD_LOG_LEVEL": "WARNING", "ONWARD_DEV_MESSAGES_PER_MINUTE": str(NOTIFY_BUDGET)},
+                  worker_replicas=args.replicas)
     nccis = nccis_return.measure(10_000)  # in process, before the stack takes the cores
     stack.down()
     stack.up(timeout=120)
@@ -261,23 +267,32 @@ async def main(args) -> dict:
         pids = processes(stack)
         async with httpx.AsyncClient() as http:
             ready_s = await warm_up(urls, http, token, warm)
-            cpu_before = {k: _proc(p)[1] for k, p in pids.items()}
+            # Issue 17: a young person's "I'd like help" on the /you/ pages to the referral in the NCS queue.
+            # Before the cohort: at Notify's pace its 40,000 first messages take a quarter of an hour.
+            asked = sorted(await help_to_referral(f"http://127.0.0.1:{PORTS['school_exit']}",
+                                                  f"http://127.0.0.1:{PORTS['la_tracker']}", urls, token, you_people,
+                                                  settings.person_key_secret.get_secret_value()))
+            prof = args.profile and Profile(Path(args.profile), pg, pids.get("la_tracker.worker"))
+            if prof:
+                await prof.start()
+            pg_pid = await postmaster(pg)
+            cpu_before = {k: _proc(p)[1] for k, p in pids.items()} | {"postgres": postgres_cpu(pg_pid)}
             started = time.monotonic()
             await submit(http, leavers, args.clients, token)
             ingest_s = time.monotonic() - started
             await wait_for(urls, cases, referrals, args.timeout)
             e2e_s = time.monotonic() - started
-            cpu = {k: round((_proc(p)[1] - cpu_before[k]) / e2e_s, 2) for k, p in pids.items()}
+            used = {k: _proc(p)[1] - cpu_before[k] for k, p in pids.items()}
+            used["postgres"] = postgres_cpu(pg_pid) - cpu_before["postgres"]
+            cpu = {k: round(v / e2e_s, 2) for k, v in used.items()}
+            if prof:
+                await prof.stop(used, args.leavers)
             hist, missing = await latency(urls, http, token, args.latency_rate, args.latency_seconds, background,
                                           probes)
             files = await file_imports(http, f"http://127.0.0.1:{PORTS['school_exit']}", token, for_files)
         # A big LA's work list (issue 16): its own LA's open cases seeded beside the cohort's.
         big = await big_la.measure(urls["la_tracker"], f"http://127.0.0.1:{PORTS['la_tracker']}",
                                    settings.jwt_secret.get_secret_value(), n=args.big_la_cases)
-        # Issue 17: a young person's "I'd like help" on the /you/ pages to the referral in the NCS queue.
-        asked = sorted(await help_to_referral(f"http://127.0.0.1:{PORTS['school_exit']}",
-                                              f"http://127.0.0.1:{PORTS['la_tracker']}", urls, token, you_people,
-                                              settings.person_key_secret.get_secret_value()))
         rss = {k: round(_proc(p)[0], 1) for k, p in pids.items()}
     finally:
         stack.down()
@@ -351,6 +366,8 @@ if __name__ == "__main__":
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--big-la-cases", type=int, default=20_000, help="open cases in one LA for the work-list figures")
     p.add_argument("--you-probes", type=int, default=10, help="young people asking for help on the /you/ pages")
+    p.add_argument("--profile", metavar="DIR", help="CPU per process, top SQL statements and py-spy of the"
+                   " la_tracker worker over the end-to-end phase, into DIR (bench/profile.py)")
     p.add_argument("--keep", action="store_true", help="keep the run's databases (to look into a failure)")
     res = asyncio.run(main(p.parse_args()))
     report(res)

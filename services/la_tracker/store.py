@@ -205,6 +205,8 @@ async def erase_people(conn: asyncpg.Connection, keys: list[str]) -> None:
     await conn.execute("delete from cases where person_key = any($1)", keys)
     await conn.execute("delete from person_aliases where alias_key = any($1) or person_key = any($1)", keys)
     await conn.execute("update young_people set merged_into = null where merged_into = any($1)", keys)
+    for table in ("activity_history", "la_history"):  # no foreign key (migration 090): deleted here
+        await conn.execute(f"delete from {table} where person_key = any($1)", keys)
     await conn.execute("delete from young_people where person_key = any($1)", keys)
 
 

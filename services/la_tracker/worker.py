@@ -1,6 +1,7 @@
 """la_tracker's stream worker: school and NCS events in, cases and referrals out (via the outbox)."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import faust
@@ -10,6 +11,7 @@ from onward.stream import Resources, consume, make_app, purge_on_schedule
 from schemas.events import DestinationReported, LeaverRegistered, PersonErasureRequested, ReferralOutcomeRecorded
 from onward import notify
 from services.la_tracker import batch, handlers, outreach, scheduler, self_report, store_you
+from onward.postcodes import directory
 
 CONSUMER = "la_tracker"
 
@@ -18,6 +20,13 @@ def build_worker(settings: Settings, clock=date.today) -> faust.App:
     app = make_app("la_tracker", settings)
     res = Resources(settings)
     purge_on_schedule(app, "la_tracker", res, settings)
+
+    @app.task
+    async def load_postcodes() -> None:
+        """The postcode tables (every first letter, ~2 s of CPU) load at start, beside the consumers, not
+        in the middle of the first burst of reports (sample_by_la reads every letter)."""
+        await asyncio.to_thread(directory().sample_by_la, 1)
+
     sender = notify.sender_for(settings, store_you.add_dev_messages)
     # Reports of new young people (most of a cohort) go set-based; the rest one by one.
     consume(app, LeaverRegistered.TOPIC, CONSUMER, _with_today(handlers.on_leaver_registered, clock), res,

@@ -123,6 +123,10 @@ async def test_erasing_one_twin_leaves_the_other_whole(db):
                            " where c.person_key = $1 group by c.case_id, c.status", second.person_key)
     assert after == before and after
     assert await referrals(db) == [second.person_key]
+    history = ("select person_key from activity_history where person_key = any($1)"
+               " union all select person_key from la_history where person_key = any($1)")  # the as-at return's
+    assert sorted(r["person_key"] for r in await rows(db, history, [first.person_key, second.person_key])) == [
+        second.person_key] * 2
 
 
 @pytest.mark.parametrize("path", PATHS)
