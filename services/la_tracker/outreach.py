@@ -65,35 +65,34 @@ async def tick(pool: asyncpg.Pool, sender: MessageSender, settings, today: date,
 
 async def queue_due(conn: asyncpg.Connection, today: date, now: datetime, limit: int = BATCH) -> int:
     """Queue the messages due on or before `today` (call inside a transaction), one per channel the young
-    person has, and set the next one's date; return how many people were due."""
+    person has, and set the next one's date; return how many people were due. Set-based: one read of the
+    LAs' schedules, one update of the people's outreach rows, one insert of the messages."""
     due = await store_you.due_outreach(conn, today, limit)
-    schedules: dict[str, yp.ReminderSchedule] = {}
-    queued = []
+    schedules = await store_you.schedules_of(conn, {row["responsible_la"] for row in due})
+    changes, queued = [], []
     for row in due:
-        if row["responsible_la"] not in schedules:
-            schedules[row["responsible_la"]] = await store_you.schedule_of(conn, row["responsible_la"])
-        queued += await _queue_one(conn, row, schedules[row["responsible_la"]])
+        change, messages = _next_round(row, schedules[row["responsible_la"]])
+        changes.append(change)
+        queued += messages
+    await store_you.set_outreach_many(conn, changes)
     await store_you.queue_messages(conn, queued, now)
     return len(due)
 
 
-async def _queue_one(conn, row, schedule: yp.ReminderSchedule) -> list[tuple]:
-    """`messages_sent` counts the rounds queued: the first message is round 0, reminders 1, 2, ..."""
+def _next_round(row, schedule: yp.ReminderSchedule) -> tuple[tuple, list[tuple]]:
+    """(person_key, messages_sent, next_due_on, stopped) for the person's outreach row, and the messages to
+    queue. `messages_sent` counts the rounds queued: the first message is round 0, reminders 1, 2, ..."""
     key = row["person_key"]
     if row["status"] not in domain.OPEN_STATUSES:
-        await store_you.set_outreach(conn, key, stopped="case_closed", next_due_on=None)
-        return []
+        return (key, None, None, "case_closed"), []
     channels = [c for c, field in (("sms", "phone"), ("email", "email")) if row[field]]
     if not channels:
-        await store_you.set_outreach(conn, key, stopped="no_contact_details", next_due_on=None)
-        return []
+        return (key, None, None, "no_contact_details"), []
     if yp.next_message_on(schedule, row["started_on"], row["messages_sent"]) is None:
-        await store_you.set_outreach(conn, key, stopped="schedule_ended", next_due_on=None)
-        return []
+        return (key, None, None, "schedule_ended"), []
     nxt = yp.next_message_on(schedule, row["started_on"], row["messages_sent"] + 1)
-    await store_you.set_outreach(conn, key, messages_sent=row["messages_sent"] + 1, next_due_on=nxt,
-                                 stopped=None if nxt else "schedule_ended")
-    return [(uuid4(), key, row["case_id"], row["messages_sent"], c) for c in channels]
+    return ((key, row["messages_sent"] + 1, nxt, None if nxt else "schedule_ended"),
+            [(uuid4(), key, row["case_id"], row["messages_sent"], c) for c in channels])
 
 
 async def send_batch(conn: asyncpg.Connection, sender: MessageSender, settings, now: datetime,

@@ -85,14 +85,27 @@ async def waiting_messages(conn) -> int:
     return await conn.fetchval("select count(*) from you_messages where status = 'waiting'")
 
 
-async def set_outreach(conn, person_key: str, **changes) -> None:
-    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(changes, start=2))
-    await conn.execute(f"update you_outreach set {sets} where person_key = $1", person_key, *changes.values())
-
-
 async def mark_answered(conn, person_key: str) -> None:
     await conn.execute("update you_outreach set answered_at = now(), stopped = 'answered', next_due_on = null"
                        " where person_key = $1", person_key)
+
+
+async def set_outreach_many(conn, changes: list[tuple]) -> None:
+    """(person_key, messages_sent or None to keep it, next_due_on, stopped) for many people in one statement."""
+    if changes:
+        keys, sent, nxt, stopped = (list(col) for col in zip(*changes))
+        await conn.execute(
+            "update you_outreach o set messages_sent = coalesce(q.sent, o.messages_sent), next_due_on = q.nxt,"
+            " stopped = q.stopped from unnest($1::text[], $2::int[], $3::date[], $4::text[]) q(k, sent, nxt, stopped)"
+            " where o.person_key = q.k", keys, sent, nxt, stopped)
+
+
+async def schedules_of(conn, las) -> dict[str, ReminderSchedule]:
+    """Each LA's reminder schedule (the default for an LA that set none)."""
+    rows = await conn.fetch("select la, first_reminder_days, every_days, stop_after_days from you_reminder_policies"
+                            " where la = any($1::text[])", list(las))
+    found = {r["la"]: ReminderSchedule(**{k: v for k, v in dict(r).items() if k != "la"}) for r in rows}
+    return {la: found.get(la, ReminderSchedule()) for la in las}
 
 
 async def schedule_of(conn, la: str) -> ReminderSchedule:
