@@ -283,6 +283,8 @@ async def test_la_officer_checks_the_nccis_return_and_follows_a_breach_to_the_ca
     await la.go(f"/exports/check?period_end={month_end.isoformat()}")
     await expect(la.page.locator('#counts [data-priority="1"]')).to_have_text("1")
     await expect(la.page.locator('#counts [data-priority="file"]')).to_have_text("0")
+    await expect(la.page.locator("main h2").first).to_have_text(
+        f"Return for Leicester, period ending {month_end.day} {month_end:%B %Y}")
     row = la.page.locator("tbody tr", has_text="without ReviewDate")
     await expect(row.locator("td").first).to_have_text("262")
     await la.shot("nccis-check")
