@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from onward.settings import WEB_DIST
+
 ASSETS = "/api-docs"
 # Both tools inject style elements and ReDoc searches in a blob: worker; scripts still come only from here.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
@@ -30,8 +32,6 @@ def _page(title: str, head: str, body: str) -> HTMLResponse:
 def install(app: FastAPI) -> None:
     """Serve /docs and /redoc from the service's own copy of the assets (create the app with docs_url=None
     and redoc_url=None so FastAPI's CDN pages are not registered)."""
-    from onward.web import WEB_DIST
-
     app.mount(ASSETS, StaticFiles(directory=WEB_DIST / "api-docs", check_dir=False), name="api-docs")
 
     @app.get("/docs", include_in_schema=False)

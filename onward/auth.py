@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from onward.la_data import local_authorities, ncs_areas
 from onward.limits import client_of
+from schemas.topics import SERVICES
 
 Role = Literal["school", "la_staff", "la_manager", "ncs_adviser", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)  # what a token's `role` claim may say
@@ -51,7 +52,6 @@ class InvalidToken(Exception):
     pass
 
 
-SERVICES = ("school_exit", "la_tracker", "ncs_referral")
 ISSUER = "onward"
 CLOCK_SKEW_SECONDS = 60
 

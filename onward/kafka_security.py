@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import ssl
 
-from onward.processes import SERVICES  # the one list of services
 from onward.settings import Settings, get_settings
-from schemas.topics import CONSUMED_BY, PRODUCED_BY, dlq_topic
+from schemas.topics import CONSUMED_BY, PRODUCED_BY, SERVICES, dlq_topic
 
 
 def principal(service: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from onward import liveness, logs, telemetry
 from onward.settings import Settings
+from schemas import topics
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -33,9 +34,8 @@ class Service:
         return f"{prefix}_{self.name}"
 
 
-SERVICES: dict[str, Service] = {
-    s.name: s for s in (Service("school_exit", 8001), Service("la_tracker", 8002), Service("ncs_referral", 8003))
-}
+# schemas/topics.py's list of services, on the local stack's ports 8001, 8002, 8003.
+SERVICES: dict[str, Service] = {name: Service(name, 8001 + i) for i, name in enumerate(topics.SERVICES)}
 
 
 def metrics_port(api_port: int, process: str) -> int:

@@ -6,11 +6,17 @@ previous JWT secret of a rotation included), cookies are Secure, and no error qu
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The built page and API-documentation assets (`make install`: web/build.mjs); the container image sets
+# ONWARD_WEB_DIST to its copy. Read at import: the pages and /docs mount it when an app is built.
+WEB_DIST = Path(os.environ.get("ONWARD_WEB_DIST") or Path(__file__).resolve().parent.parent / "web" / "dist")
 
 # Development-only secrets; Settings refuses them when ONWARD_ENV=production.
 DEV_JWT_SECRET = "onward-development-jwt-secret-not-for-production"

@@ -32,10 +32,9 @@ from onward.web_forms import (FIELD_LABELS, SELECTED, back_to_list, date_from_pa
 from onward.web_session import (ROLE_NAMES, SESSION_TTL, SignInNeeded, check_csrf, cookie_name,  # noqa: F401
                                 csrf_token, current_user, end_session, load_session, session_audience,
                                 session_key, signed_in, start_session)
+from onward.settings import WEB_DIST
 from schemas import nccis
 
-# Built by `make install` (web/build.mjs); the container image sets ONWARD_WEB_DIST to its copy.
-WEB_DIST = Path(os.environ.get("ONWARD_WEB_DIST") or Path(__file__).resolve().parent.parent / "web" / "dist")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # GOV.UK Frontend's page template runs this first thing in <body>; the CSP allows exactly it by hash.
 BODY_SCRIPT = ("document.body.className += ' js-enabled' + ('noModule' in HTMLScriptElement.prototype"

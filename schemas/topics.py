@@ -44,6 +44,10 @@ LEAVER_SUBMITTED = "school-exit.leaver-submitted.v1"
 
 ALL_TOPICS: tuple[str, ...] = (*TOPICS, LEAVER_SUBMITTED, *(dlq_topic(t) for t in (*TOPICS, LEAVER_SUBMITTED)))
 
+# The services, by name: the one list (onward/processes.py gives each its port and processes, onward/auth.py
+# its token audience, onward/kafka_security.py its Kafka user and ACLs).
+SERVICES: tuple[str, ...] = ("school_exit", "la_tracker", "ncs_referral")
+
 # Who writes and who reads each topic. Kafka's ACLs are derived from this (onward/kafka_security.py);
 # a test checks it against what each service's worker consumes and its events' producers.
 PRODUCED_BY: dict[str, str] = {
