@@ -29,7 +29,6 @@ MESSAGES = Counter("onward_young_person_messages_total", "Messages to young peop
                    " deferred (tried again later), failed (given up), cancelled (no longer needed)", ["channel", "result"])
 WAITING = Gauge("onward_young_person_messages_waiting", "Messages to young people queued or backing off, not yet sent")
 BATCH = 500
-SEND_LOCK = 7_362_017  # serialises replicas' budget checks (any constant)
 MINUTE = timedelta(seconds=60)
 RESULTS = {"sent": "sent", "waiting": "deferred", "failed": "failed", "cancelled": "cancelled"}
 
@@ -102,7 +101,7 @@ async def send_batch(conn: asyncpg.Connection, sender: MessageSender, settings, 
     development mailbox's send is a row, so its claim, send and record are one transaction."""
     async with conn.transaction():
         if sender.per_minute is not None:
-            await conn.execute("select pg_advisory_xact_lock($1)", SEND_LOCK)
+            await store_you.lock_sending(conn)
             limit = min(limit, sender.per_minute - await store_you.tried_since(conn, now - MINUTE))
             if limit <= 0:
                 return 0

@@ -39,6 +39,14 @@ async def queue_messages(conn, rows: list[tuple[UUID, str, UUID, int, str]], now
             *(list(col) for col in zip(*rows)), now)
 
 
+SEND_LOCK = 7_362_017  # serialises replicas' budget checks (any constant)
+
+
+async def lock_sending(conn) -> None:
+    """Until the transaction ends, no other replica checks or spends the sender's budget."""
+    await conn.execute("select pg_advisory_xact_lock($1)", SEND_LOCK)
+
+
 async def tried_since(conn, since: datetime) -> int:
     """Messages tried (sent or refused) since `since`, by every replica: what the sender's limit counts."""
     return await conn.fetchval("select count(*) from you_messages where last_attempt_at > $1", since)
