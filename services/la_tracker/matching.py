@@ -36,19 +36,12 @@ async def load(conn: asyncpg.Connection, report: Identity) -> tuple[Identity | N
     return (held_identity(held) if held else None), found
 
 
-# A bitmap probe of young_people_dob_postcode and young_people_dob_family (migration 080), not a scan.
-_NEAR_NAMES = (
-    "select person_key, upn, uln, given_norm, family_norm, dob, postcode, gender, responsible_la from young_people"
-    " where dob = $1 and (postcode = $2 or family_norm = $3) and responsible_la = $4 and merged_into is null"
-    " and person_key <> $5 order by ypid limit 50")
-
-
 async def near_names(conn: asyncpg.Connection, report: Identity) -> list[Identity]:
     """People in the report's LA born the same day, at its postcode or with its family name: those whose
     near-identical names make a review item (rule 5.8). Asked only for a report without a permanent UPN
     and not held under its UPN: a round trip that the bulk of a cohort (permanent UPNs) is spared."""
-    rows = await conn.fetch(_NEAR_NAMES, report.dob, report.postcode, report.family_norm, report.la,
-                            report.person_key)
+    rows = await store.near_name_candidates(conn, dob=report.dob, postcode=report.postcode,
+                                            family_norm=report.family_norm, la=report.la, exclude=report.person_key)
     return [held_identity(r) for r in rows]
 
 

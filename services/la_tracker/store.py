@@ -164,6 +164,20 @@ async def identity_candidates(conn, *, uln: str | None, dob, family_norm: str, g
         " order by ypid limit 50", uln, dob, family_norm, given_norm, exclude)
 
 
+async def near_name_candidates(conn, *, dob, postcode: str, family_norm: str, la: str, exclude: str
+                               ) -> list[asyncpg.Record]:
+    """People in an LA born the same day, at the postcode or with the family name: those whose near-identical
+    names make a review item (rule 5.8). A bitmap probe of young_people_dob_postcode (080) and
+    young_people_dob_family_given (003), not a scan."""
+    return await conn.fetch(NEAR_NAMES, dob, postcode, family_norm, la, exclude)
+
+
+NEAR_NAMES = (
+    "select person_key, upn, uln, given_norm, family_norm, dob, postcode, gender, responsible_la from young_people"
+    " where dob = $1 and (postcode = $2 or family_norm = $3) and responsible_la = $4 and merged_into is null"
+    " and person_key <> $5 order by ypid limit 50")
+
+
 async def add_alias(conn, alias_key: str, person_key: str, matched_by: str) -> None:
     await conn.execute("insert into person_aliases (alias_key, person_key, matched_by) values ($1, $2, $3)"
                        " on conflict (alias_key) do nothing", alias_key, person_key, matched_by)

@@ -22,7 +22,7 @@ from onward.db import create_pool, drop_database
 from onward.person_key import person_key
 from onward.settings import Settings
 from schemas.events import DestinationReported, PersonErasureRequested
-from services.la_tracker import batch, handlers, matching
+from services.la_tracker import batch, handlers, store
 from services.la_tracker.api import build_app
 from services.school_exit.handlers import _event
 from services.school_exit.wire import LeaverIn
@@ -309,7 +309,7 @@ async def test_twins_aidan_and_aiden_with_permanent_upns_are_two_people_and_no_r
 
 
 async def test_the_near_name_lookup_is_one_index_probe(db):
-    """EXPLAIN of matching.near_names' query on a table of some thousands of people, with statistics."""
+    """EXPLAIN of the near-name query (store.NEAR_NAMES) on a table of some thousands of people, with statistics."""
     async with _conn(db) as c:
         await c.execute(
             "insert into young_people (person_key, leaver_id, responsible_la, details, facts, match_key, family_norm,"
@@ -318,6 +318,6 @@ async def test_the_near_name_lookup_is_one_index_probe(db):
             " from generate_series(1, 20000) n")
         await c.execute("analyze young_people")
         plan = "\n".join(r[0] for r in await c.fetch(
-            "explain " + matching._NEAR_NAMES, date(2007, 11, 3), "DE223QW", "okafor", "831", "k0"))
+            "explain " + store.NEAR_NAMES, date(2007, 11, 3), "DE223QW", "okafor", "831", "k0"))
     assert "Seq Scan" not in plan, plan
     assert "young_people_dob_postcode" in plan and "young_people_dob_family" in plan, plan
