@@ -32,6 +32,9 @@ _NO_LA = 0xFFFF
 NOT_ENGLAND = ("W", "S", "N", "L", "M")  # Wales, Scotland, Northern Ireland, Channel Islands, Isle of Man
 
 
+_LETTERS = "ABCDEFGHIJKLMNOPRSTUWYZ"  # first letters of English postcodes (the data files)
+
+
 def pcd_form(postcode: str) -> str:
     compact = postcode.replace(" ", "").upper()
     return compact[:-3].ljust(4) + compact[-3:]
@@ -114,11 +117,16 @@ class PostcodeDirectory:
             keys, las = array("q", (keys[i] for i in kept)), array("H", (las[i] for i in kept))
         return keys, las
 
+    def load_all(self) -> None:
+        """Load every letter now (a worker at start, rather than lazily in the middle of a burst)."""
+        for letter in _LETTERS:
+            self._load(letter)
+
     def sample_by_la(self, per_la: int) -> dict[str, list[str]]:
         """Up to `per_la` real postcodes of every English LA, spread evenly over the directory (for
         synthetic cohorts). Loads every letter."""
         found: dict[str, list[str]] = {}
-        for letter in "ABCDEFGHIJKLMNOPRSTUWYZ":
+        for letter in _LETTERS:
             keys, las = self._load(letter)
             step = max(1, len(keys) // 4000)
             for i in range(0, len(keys), step):

@@ -24,8 +24,8 @@ def build_worker(settings: Settings, clock=date.today) -> faust.App:
     @app.task
     async def load_postcodes() -> None:
         """The postcode tables (every first letter, ~2 s of CPU) load at start, beside the consumers, not
-        in the middle of the first burst of reports (sample_by_la reads every letter)."""
-        await asyncio.to_thread(directory().sample_by_la, 1)
+        in the middle of the first burst of reports."""
+        await asyncio.to_thread(directory().load_all)
 
     sender = notify.sender_for(settings, store_you.add_dev_messages)
     # Reports of new young people (most of a cohort) go set-based; the rest one by one.
